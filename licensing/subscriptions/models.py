@@ -1,0 +1,282 @@
+"""What the vendor sells and what a customer bought: products, contracts, subscriptions, seats held
+(assignments) and seats used (seat usage)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ProductQuerySet(models.QuerySet):
+    def with_seat_counts(self, team) -> "ProductQuerySet":
+        """Products annotated with the team's seats: `seats_purchased` (sum over active subscriptions),
+        `seats_assigned`, `seats_free` (never below 0) and `seats_over` (over-allocation)."""
+        today = timezone.localdate()
+        purchased = (
+            Subscription.objects.filter(
+                team=team, product=OuterRef("pk"), term_start__lte=today, term_end__gte=today
+            )
+            .order_by()
+            .values("product")
+            .annotate(total=Sum("seats"))
+            .values("total")
+        )
+        assigned = (
+            Assignment.objects.filter(member__team=team, product=OuterRef("pk"))
+            .order_by()
+            .values("product")
+            .annotate(total=Count("pk"))
+            .values("total")
+        )
+        return self.annotate(
+            seats_purchased=Coalesce(Subquery(purchased), Value(0)),
+            seats_assigned=Coalesce(Subquery(assigned), Value(0)),
+        ).annotate(
+            seats_free=models.Case(
+                models.When(seats_purchased__gt=F("seats_assigned"), then=F("seats_purchased") - F("seats_assigned")),
+                default=Value(0),
+            ),
+            seats_over=models.Case(
+                models.When(seats_assigned__gt=F("seats_purchased"), then=F("seats_assigned") - F("seats_purchased")),
+                default=Value(0),
+            ),
+        )
+
+    def of_team(self, team) -> "ProductQuerySet":
+        """Products the team holds a subscription of (active or not) or has assignments of."""
+        return self.filter(
+            Q(subscriptions__team=team) | Q(assignments__member__team=team)
+        ).distinct()
+
+
+class Product(models.Model):
+    """Something the vendor sells: a program, a collection of programs, or a cloud product.
+
+    `code` is the stable identifier the desktop software sends when it checks its licence (R-S1).
+    """
+
+    class Kind(models.TextChoices):
+        SOFTWARE = "software", _("Software")
+        COLLECTION = "collection", _("Collection")
+        CLOUD = "cloud", _("Cloud product")
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SOFTWARE)
+    description = models.TextField(_("description"), blank=True)
+    is_collaboration = models.BooleanField(
+        _("collaboration product"),
+        default=False,
+        help_text=_("A connected cloud-collaboration product: people it adds to a team come in as guests."),
+    )
+    download_url = models.URLField(_("download address"), blank=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductItem(models.Model):
+    """A part of a product that can be assigned on its own: a program of a collection, or a service
+    such as online storage or cloud rendering (R-P2, R-P4)."""
+
+    class Kind(models.TextChoices):
+        SOFTWARE = "software", _("Software")
+        SERVICE = "service", _("Cloud service")
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="items", verbose_name=_("product"))
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SOFTWARE)
+
+    class Meta:
+        verbose_name = _("product item")
+        verbose_name_plural = _("product items")
+        ordering = ["product", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "code"], name="product_item_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contract(models.Model):
+    """What a customer bought, under one number. Its contract manager (the subscription owner) pays,
+    renews and receives subscription, renewal and invoice mails (R-PA4). `team` is the team that
+    manages the contract: new subscriptions on it go there (R-T7)."""
+
+    customer = models.ForeignKey(
+        "teams.Customer", on_delete=models.PROTECT, related_name="contracts", verbose_name=_("customer")
+    )
+    number = models.CharField(_("contract number"), max_length=40, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="managed_contracts",
+        verbose_name=_("contract manager"),
+    )
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.PROTECT,
+        related_name="managed_contracts",
+        verbose_name=_("managing team"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self, on=None) -> "SubscriptionQuerySet":
+        """Subscriptions whose term includes the day `on` (today by default)."""
+        on = on or timezone.localdate()
+        return self.filter(term_start__lte=on, term_end__gte=on)
+
+
+class Subscription(models.Model):
+    """One product on a contract: a number of seats for a term, belonging to one team.
+
+    Seats are a count, never one row per seat. The team's seats of a product are the sum over its
+    active subscriptions of that product (R-SE1).
+    """
+
+    class Plan(models.TextChoices):
+        STANDARD = "standard", _("Standard")
+        PREMIUM = "premium", _("Premium")
+        PAY_PER_USE = "pay_per_use", _("Pay Per Use")
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("contract")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("product")
+    )
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("team")
+    )
+    seats = models.PositiveIntegerField(_("seats"))
+    plan = models.CharField(_("plan"), max_length=20, choices=Plan.choices, default=Plan.STANDARD)
+    term_start = models.DateField(_("term start"))
+    term_end = models.DateField(_("term end"))
+    sso_enabled = models.BooleanField(_("SSO enabled"), default=False)
+    collaboration_site = models.CharField(
+        _("linked collaboration site"),
+        max_length=200,
+        blank=True,
+        help_text=_("The BIM/collaboration site this subscription is linked to, if any."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_subscriptions",
+        verbose_name=_("subscription owner"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["contract", "product"]
+        constraints = [
+            models.CheckConstraint(condition=Q(seats__gte=0), name="subscription_seats_not_negative"),
+            models.CheckConstraint(
+                condition=Q(term_end__gte=F("term_start")),
+                name="subscription_term_ends_after_start",
+                violation_error_message=_("The term cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(plan__in=["standard", "premium", "pay_per_use"]), name="subscription_plan_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "product", "term_end"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number} · {self.product.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.term_start <= timezone.localdate() <= self.term_end
+
+
+class Assignment(models.Model):
+    """A member holding a seat of a product in the member's team, with the items chosen (R-P2).
+
+    One assignment per member and product. How many a team may hold is the team's seat pool
+    (R-SE1), checked by the services under a lock on the team.
+    """
+
+    member = models.ForeignKey(
+        "teams.Member", on_delete=models.CASCADE, related_name="assignments", verbose_name=_("member")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("product")
+    )
+    items = models.ManyToManyField(ProductItem, blank=True, related_name="assignments", verbose_name=_("items"))
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["assigned_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "product"],
+                name="assignment_one_per_member_and_product",
+                violation_error_message=_("This member already holds a seat of this product."),
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "assigned_at"])]
+
+    def __str__(self) -> str:
+        return _("%(product)s for %(member)s") % {"product": self.product, "member": self.member.user}
+
+
+class SeatUsage(models.Model):
+    """One day on which a user used a product, seated in a team: written by the licence check (R-S3),
+    read by the seat-usage reports (R-R1). Repeated checks on a day make one row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("user")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("product")
+    )
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("team"))
+    day = models.DateField(_("day"))
+
+    class Meta:
+        verbose_name = _("seat usage")
+        verbose_name_plural = _("seat usage")
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product", "team", "day"], name="seat_usage_one_row_per_day"),
+        ]
+        indexes = [models.Index(fields=["team", "day", "product"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.product} · {self.day}"

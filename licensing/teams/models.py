@@ -1,0 +1,171 @@
+"""Teams: the customer (company), its teams, and each person's place (role, guest flag) in a team."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Customer(models.Model):
+    """A company that buys the vendor's software. It holds contracts and organises them in teams."""
+
+    name = models.CharField(_("name"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamQuerySet(models.QuerySet):
+    def administered_by(self, user) -> "TeamQuerySet":
+        """The teams in which `user` is primary or secondary admin (R-U1, R-SA2)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            members__user=user, members__role__in=Member.ADMIN_ROLES, members__status=Member.Status.ACTIVE
+        )
+
+    def of_user(self, user) -> "TeamQuerySet":
+        """The teams in which `user` is an active member, whatever the role."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(members__user=user, members__status=Member.Status.ACTIVE)
+
+
+class Team(models.Model):
+    """A group of users and subscriptions of one customer, managed by its own admins (R-T1).
+
+    Every team has exactly one primary admin (R-PA1): the database allows at most one, and the
+    services never leave a team without one.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="teams", verbose_name=_("customer")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""), name="team_name_not_empty", violation_error_message=_("A team needs a name.")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def primary_admin(self) -> "Member | None":
+        return self.members.filter(role=Member.Role.PRIMARY_ADMIN).select_related("user").first()
+
+
+class MemberQuerySet(models.QuerySet):
+    def admins(self) -> "MemberQuerySet":
+        return self.filter(role__in=Member.ADMIN_ROLES)
+
+    def active(self) -> "MemberQuerySet":
+        return self.filter(status=Member.Status.ACTIVE)
+
+    def without_guests(self) -> "MemberQuerySet":
+        return self.filter(is_guest=False)
+
+
+class Member(models.Model):
+    """A person's place in one team: role, guest flag and invitation status.
+
+    One member per user and team. Admins are never guests (R-G3), and a team has at most one
+    primary admin (R-PA1); both are database constraints.
+    """
+
+    class Role(models.TextChoices):
+        PRIMARY_ADMIN = "primary_admin", _("Primary admin")
+        SECONDARY_ADMIN = "secondary_admin", _("Secondary admin")
+        USER = "user", _("User")
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        ACTIVE = "active", _("Active")
+
+    ADMIN_ROLES = (Role.PRIMARY_ADMIN, Role.SECONDARY_ADMIN)
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members", verbose_name=_("team"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.USER)
+    is_guest = models.BooleanField(
+        _("guest"), default=False, help_text=_("Not an employee: a contractor, supplier or collaborator.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.INVITED)
+    invited_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["team", "user__last_name", "user__first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "user"],
+                name="member_one_per_team_and_user",
+                violation_error_message=_("This person is already a member of the team."),
+            ),
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=Q(role="primary_admin"),
+                name="member_one_primary_admin_per_team",
+                violation_error_message=_("A team has exactly one primary admin."),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_guest=False) | Q(role="user"),
+                name="member_admin_is_not_guest",
+                violation_error_message=_("Primary and secondary admins cannot be guests."),
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["primary_admin", "secondary_admin", "user"]),
+                name="member_role_valid",
+            ),
+            models.CheckConstraint(condition=Q(status__in=["invited", "active"]), name="member_status_valid"),
+        ]
+        indexes = [models.Index(fields=["team", "role"]), models.Index(fields=["user", "status"])]
+
+    def __str__(self) -> str:
+        return _("%(user)s in %(team)s") % {"user": self.user, "team": self.team}
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in self.ADMIN_ROLES
+
+    @property
+    def is_primary_admin(self) -> bool:
+        return self.role == self.Role.PRIMARY_ADMIN

@@ -1,0 +1,3 @@
+def navigation(request):
+    """Filled in by the shell (team switcher, navigation)."""
+    return {}
