@@ -202,3 +202,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# django-mailer keeps a lock file while it sends; keep it out of the source tree.
+MAILER_LOCK_PATH = os.environ.get("MAILER_LOCK_PATH", str(Path(os.environ.get("TMPDIR", "/tmp")) / "seatkeeper-mailer"))
+MAILER_LOCK_WAIT_TIMEOUT = 5

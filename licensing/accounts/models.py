@@ -52,9 +52,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     is_active = models.BooleanField(_("active"), default=True)
-    is_staff = models.BooleanField(
-        _("support staff"), default=False, help_text=_("May sign in to the Django admin.")
-    )
+    is_staff = models.BooleanField(_("support staff"), default=False, help_text=_("May sign in to the Django admin."))
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()

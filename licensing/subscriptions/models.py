@@ -15,9 +15,7 @@ class ProductQuerySet(models.QuerySet):
         `seats_assigned`, `seats_free` (never below 0) and `seats_over` (over-allocation)."""
         today = timezone.localdate()
         purchased = (
-            Subscription.objects.filter(
-                team=team, product=OuterRef("pk"), term_start__lte=today, term_end__gte=today
-            )
+            Subscription.objects.filter(team=team, product=OuterRef("pk"), term_start__lte=today, term_end__gte=today)
             .order_by()
             .values("product")
             .annotate(total=Sum("seats"))
@@ -46,9 +44,7 @@ class ProductQuerySet(models.QuerySet):
 
     def of_team(self, team) -> "ProductQuerySet":
         """Products the team holds a subscription of (active or not) or has assignments of."""
-        return self.filter(
-            Q(subscriptions__team=team) | Q(assignments__member__team=team)
-        ).distinct()
+        return self.filter(Q(subscriptions__team=team) | Q(assignments__member__team=team)).distinct()
 
 
 class Product(models.Model):
@@ -255,6 +251,19 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return _("%(product)s for %(member)s") % {"product": self.product, "member": self.member.user}
 
+    def holds_licensed_seat(self, on=None) -> bool:
+        """Whether this assignment is within the team's seats. A pool can end up over-full (a
+        subscription ended, or support allowed it); then the longest-held assignments keep the
+        seats and the newest ones wait, so the licence check never licenses more than were bought."""
+        from licensing.subscriptions.services import seats_purchased
+
+        held_before = (
+            Assignment.objects.filter(member__team_id=self.member.team_id, product_id=self.product_id)
+            .filter(Q(assigned_at__lt=self.assigned_at) | Q(assigned_at=self.assigned_at, pk__lt=self.pk))
+            .count()
+        )
+        return held_before < seats_purchased(self.member.team, self.product, on)
+
 
 class SeatUsage(models.Model):
     """One day on which a user used a product, seated in a team: written by the licence check (R-S3),
@@ -263,9 +272,7 @@ class SeatUsage(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("user")
     )
-    product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("product")
-    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("product"))
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("team"))
     day = models.DateField(_("day"))
 

@@ -45,9 +45,7 @@ class Team(models.Model):
     services never leave a team without one.
     """
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="teams", verbose_name=_("customer")
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="teams", verbose_name=_("customer"))
     name = models.CharField(_("name"), max_length=100)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(

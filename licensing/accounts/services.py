@@ -1,0 +1,240 @@
+"""Bringing people into teams: invitations (R-U2..R-U7), their acceptance, and collaborators from a
+connected collaboration product (R-G1)."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from licensing.accounts.models import Invitation, User, hash_token, new_token
+from licensing.activity.models import ActivityEvent
+from licensing.activity.services import event_record
+from licensing.teams.models import Member, Team
+from licensing.teams.permissions import can_manage_members
+from licensing.teams.services import lock_teams, require
+from portal.mail import mail_send
+
+EMAIL_INVALID = _("Enter a valid e-mail address, like david.dejong@example.com.")
+FIRST_NAME_REQUIRED = _("Enter a first name.")
+LAST_NAME_REQUIRED = _("Enter a last name.")
+ALREADY_MEMBER = _("%(email)s is already a member of this team.")
+INVITATION_UNKNOWN = _("This invitation link is not valid. Ask the admin of your team to send you a new invitation.")
+INVITATION_USED = _("This invitation has already been accepted. Sign in with your e-mail address and password.")
+INVITATION_EXPIRED = _(
+    "This invitation has expired. Ask %(admin)s, the admin who invited you, to send a new invitation."
+)
+INVITATION_REVOKED = _(
+    "This invitation link has been replaced by a newer one. Use the link in the most recent invitation mail."
+)
+NOT_INVITED = _("%(name)s has already accepted the invitation.")
+PASSWORD_REQUIRED = _("Choose a password for your new account.")
+WRONG_ACCOUNT = _("This invitation is for %(email)s. Sign out and sign in with that address.")
+
+
+def _clean_person(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
+    email = (email or "").strip()
+    first_name = " ".join((first_name or "").split())
+    last_name = " ".join((last_name or "").split())
+    errors = {}
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [EMAIL_INVALID]
+    if not first_name:
+        errors["first_name"] = [FIRST_NAME_REQUIRED]
+    if not last_name:
+        errors["last_name"] = [LAST_NAME_REQUIRED]
+    if errors:
+        raise ValidationError(errors)
+    return email, first_name[:150], last_name[:150]
+
+
+def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "") -> tuple[User, bool]:
+    """The account with this e-mail address in any case (R-U7), or a new one without a password.
+
+    Two requests inviting the same new address at once cannot make two accounts: the database's
+    unique Lower(email) makes the second insert fail, and it then takes the first one's account.
+    """
+    existing = User.objects.with_email(email).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email, None, first_name=first_name, last_name=last_name), True
+    except IntegrityError:
+        return User.objects.with_email(email).get(), False
+
+
+def invitation_send(*, member: Member, actor, resent: bool = False) -> Invitation:
+    """Mail `member` a new invitation link; every older link of theirs stops working (R-U5).
+    Called inside the transaction of the change that invites."""
+    now = timezone.now()
+    # R-U5: a new link kills every older one.
+    Invitation.objects.filter(member=member, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    raw, digest = new_token()
+    invitation = Invitation.objects.create(
+        member=member, token_hash=digest, sent_by=actor, created_at=now, expires_at=Invitation.default_expiry(now)
+    )
+    mail_send(
+        to=member.user,
+        template="invitation_resent" if resent else "invitation",
+        context={
+            "member": member,
+            "team": member.team,
+            "actor": actor,
+            "invitation": invitation,
+            "accept_path": f"/invitations/{raw}/",
+            "has_account": member.user.has_usable_password(),
+        },
+    )
+    return invitation
+
+
+@transaction.atomic
+def member_invite(
+    *,
+    team: Team,
+    email: str,
+    first_name: str,
+    last_name: str,
+    products: Iterable = (),
+    is_guest: bool = False,
+    actor,
+) -> Member:
+    """Invite a person to `team` (R-U2, R-T5): status "Invited" until they accept, an invitation mail
+    with a link that works once (R-U4), no products unless assigned now or later (R-U3).
+
+    An address that already has an account, in any case, uses that account (R-U7) and keeps the
+    person's other teams. Products given are assigned at once, each under the seat rules (R-SE1);
+    if one cannot be assigned, nothing of the invitation is written.
+    """
+    from licensing.subscriptions.services import assignment_create
+
+    if actor is not None:
+        require(can_manage_members(actor, team))
+    email, first_name, last_name = _clean_person(email, first_name, last_name)
+    lock_teams(team)
+    user, _created = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
+    if Member.objects.filter(team=team, user=user).exists():
+        raise ValidationError({"email": [ALREADY_MEMBER % {"email": user.email}]}, code="already_member")
+    member = Member.objects.create(
+        team=team, user=user, is_guest=is_guest, status=Member.Status.INVITED, invited_by=actor
+    )
+    event_record(
+        action=ActivityEvent.Action.MEMBER_INVITED,
+        actor=actor,
+        team=team,
+        target_user=user,
+        target=user.get_full_name() or user.email,
+        after={"email": user.email, "guest": is_guest},
+    )
+    invitation_send(member=member, actor=actor)
+    for product in products:
+        assignment_create(member=member, product=product, actor=actor)
+    return member
+
+
+@transaction.atomic
+def invitation_resend(*, member: Member, actor) -> Invitation:
+    """Send a new invitation to a member who has not accepted yet (R-U5); the old link stops working."""
+    if actor is not None:
+        require(can_manage_members(actor, member.team))
+    lock_teams(member.team)
+    member = Member.objects.select_related("user", "team").get(pk=member.pk)
+    if member.status != Member.Status.INVITED:
+        raise ValidationError(NOT_INVITED % {"name": member.user.get_full_name() or member.user.email})
+    invitation = invitation_send(member=member, actor=actor, resent=True)
+    event_record(
+        action=ActivityEvent.Action.INVITATION_RESENT,
+        actor=actor,
+        team=member.team,
+        target_user=member.user,
+        target=member.user.get_full_name() or member.user.email,
+        after={"expires_at": invitation.expires_at.isoformat()},
+    )
+    return invitation
+
+
+def invitation_for_token(raw_token: str) -> Invitation:
+    """The invitation whose link carries `raw_token`, if that link may still be used; otherwise a
+    ValidationError that tells the person what happened and whom to ask (R-U4, R-U5)."""
+    invitation = (
+        Invitation.objects.select_related("member__team", "member__user", "sent_by")
+        .filter(token_hash=hash_token(raw_token or ""))
+        .first()
+    )
+    if invitation is None:
+        raise ValidationError(INVITATION_UNKNOWN, code="unknown")
+    state = invitation.state
+    if state == Invitation.State.ACCEPTED:
+        raise ValidationError(INVITATION_USED, code="used")
+    if state == Invitation.State.REVOKED:
+        raise ValidationError(INVITATION_REVOKED, code="revoked")
+    if state == Invitation.State.EXPIRED:
+        admin = invitation.sent_by or invitation.member.invited_by
+        name = (
+            (admin.get_full_name() or admin.email)
+            if admin
+            else _("an admin of %(team)s") % {"team": invitation.member.team}
+        )
+        raise ValidationError(INVITATION_EXPIRED % {"admin": name}, code="expired")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, raw_token: str, password: str | None = None, signed_in_user=None) -> Member:
+    """Accept an invitation: the member becomes "Active" (R-U2) and the link is used up (R-U4).
+
+    A person without an account yet chooses their own password here. A person who has an account
+    must be signed in as that account, so a forwarded mail cannot take someone else's seat.
+    """
+    invitation = invitation_for_token(raw_token)
+    # Lock the invitation row so that two clicks on the same link accept it once.
+    invitation = (
+        Invitation.objects.select_for_update().select_related("member__user", "member__team").get(pk=invitation.pk)
+    )
+    if invitation.state != Invitation.State.PENDING:
+        invitation_for_token(raw_token)  # raises the message for what happened meanwhile
+    member = invitation.member
+    user = member.user
+    if user.has_usable_password():
+        if signed_in_user is None or signed_in_user.pk != user.pk:
+            raise ValidationError(WRONG_ACCOUNT % {"email": user.email}, code="wrong_account")
+    else:
+        if not password:
+            raise ValidationError({"password": [PASSWORD_REQUIRED]}, code="password_required")
+        validate_password(password, user)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    now = timezone.now()
+    invitation.accepted_at = now
+    invitation.save(update_fields=["accepted_at"])
+    member.status = Member.Status.ACTIVE
+    member.accepted_at = now
+    member.save(update_fields=["status", "accepted_at"])
+    event_record(
+        action=ActivityEvent.Action.INVITATION_ACCEPTED,
+        actor=user,
+        team=member.team,
+        target_user=user,
+        target=user.get_full_name() or user.email,
+        before={"status": Member.Status.INVITED},
+        after={"status": Member.Status.ACTIVE},
+    )
+    return member
+
+
+@transaction.atomic
+def collaborator_add(*, team: Team, email: str, first_name: str, last_name: str) -> Member:
+    """A person added to the team from a connected cloud-collaboration product comes in as a guest
+    (R-G1). Someone who is already a member keeps their place and role."""
+    user = User.objects.with_email(email.strip()).first()
+    if user is not None:
+        existing = Member.objects.filter(team=team, user=user).first()
+        if existing is not None:
+            return existing
+    return member_invite(team=team, email=email, first_name=first_name, last_name=last_name, is_guest=True, actor=None)

@@ -1,0 +1,480 @@
+"""Seats: assigning products to members under the team's seat pool, purchases and renewals
+arriving, contract managers changing, and subscriptions moving between teams.
+
+Every function here that reads a seat count locks the team(s) first (`lock_teams`), so two admins
+cannot both take the last seat, and a move cannot race an assignment."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from licensing.activity.models import ActivityEvent
+from licensing.activity.services import event_record
+from licensing.teams.models import Customer, Member, Team
+from licensing.teams.permissions import can_manage_members, is_support
+from licensing.teams.services import lock_teams, member_make_admin_for_system, require, team_create
+from portal.mail import mail_send
+
+from .models import Assignment, Contract, Product, ProductItem, Subscription
+
+NO_SUBSCRIPTION = _("This team has no active subscription of %(product)s.")
+NO_FREE_SEAT = _(
+    "All %(seats)d seats of %(product)s in this team are assigned. Unassign someone or buy more seats first."
+)
+ALREADY_ASSIGNED = _("%(name)s already has %(product)s.")
+NO_ITEMS = _("Choose at least one item, or unassign the product.")
+ITEM_NOT_OF_PRODUCT = _("%(item)s is not part of %(product)s.")
+SEATS_NEGATIVE = _("The number of seats cannot be negative.")
+SEATS_BELOW_ASSIGNED = _(
+    "%(team)s has %(assigned)d seats of %(product)s assigned; with %(seats)d seats in all it would be "
+    "%(over)d over. Unassign %(over)d first, or allow the over-allocation."
+)
+TERM_INVALID = _("The term cannot end before it starts.")
+RENEWAL_NOT_LATER = _("A renewal must end after the current term, which ends on %(end)s.")
+MOVE_SAME_TEAM = _("This subscription already belongs to %(team)s.")
+MOVE_OTHER_CUSTOMER = _("A subscription can only move between teams of the same company.")
+MOVE_NOT_OWNER = _("Only the subscription owner, %(owner)s, can move this subscription.")
+MOVE_PAY_PER_USE = _("Pay Per Use subscriptions cannot be moved here. Contact support to move it.")
+MOVE_PREMIUM_SSO = _("Premium subscriptions with SSO enabled cannot be moved here. Contact support to move it.")
+MOVE_COLLABORATION_SITE = _(
+    "This subscription is linked to the collaboration site %(site)s and cannot be moved here. "
+    "Contact support to move it."
+)
+MOVE_OVER_ALLOCATED = _(
+    "Moving it would leave %(team)s with more users of %(product)s than seats. "
+    "Unassign %(count)d seats of %(product)s in %(team)s first."
+)
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.email
+
+
+def seats_purchased(team: Team, product: Product, on: date | None = None) -> int:
+    """R-SE1: the sum of the seats of the team's active subscriptions of the product."""
+    total = Subscription.objects.active(on).filter(team=team, product=product).aggregate(total=Sum("seats"))
+    return total["total"] or 0
+
+
+def seats_assigned(team: Team, product: Product) -> int:
+    return Assignment.objects.filter(member__team=team, product=product).count()
+
+
+def _clean_items(product: Product, items: Iterable[ProductItem] | None) -> list[ProductItem]:
+    all_items = list(product.items.all())
+    if items is None:
+        return all_items
+    chosen = list(items)
+    for item in chosen:
+        if item.product_id != product.pk:
+            raise ValidationError(ITEM_NOT_OF_PRODUCT % {"item": item.name, "product": product.name}, code="item")
+    if all_items and not chosen:
+        raise ValidationError(NO_ITEMS, code="no_items")
+    return chosen
+
+
+def _items_after(items: Iterable[ProductItem]) -> dict:
+    return {"items": sorted(item.code for item in items)}
+
+
+@transaction.atomic
+def assignment_create(
+    *, member: Member, product: Product, items: Iterable[ProductItem] | None = None, actor
+) -> Assignment:
+    """Give `member` a seat of `product` in the member's team (R-P2, R-BP1), with all the product's
+    items or the ones chosen. Refused when the team's seats are all assigned (R-SE1). The member is
+    told by mail that the product can be downloaded (R-P3)."""
+    team = member.team
+    if actor is not None:
+        require(can_manage_members(actor, team))
+    # Lock the team so that two admins cannot both take the last seat (R-SE1).
+    lock_teams(team)
+    chosen = _clean_items(product, items)
+    if Assignment.objects.filter(member=member, product=product).exists():
+        raise ValidationError(
+            ALREADY_ASSIGNED % {"name": _name(member.user), "product": product.name}, code="already_assigned"
+        )
+    purchased = seats_purchased(team, product)
+    if purchased == 0:
+        raise ValidationError(NO_SUBSCRIPTION % {"product": product.name}, code="no_subscription")
+    if seats_assigned(team, product) >= purchased:
+        raise ValidationError(NO_FREE_SEAT % {"seats": purchased, "product": product.name}, code="no_free_seat")
+    assignment = Assignment.objects.create(member=member, product=product, assigned_by=actor)
+    assignment.items.set(chosen)
+    event_record(
+        action=ActivityEvent.Action.PRODUCT_ASSIGNED,
+        actor=actor,
+        team=team,
+        target_user=member.user,
+        product=product,
+        target=_name(member.user),
+        after=_items_after(chosen),
+    )
+    mail_send(
+        to=member.user,
+        template="product_assigned",
+        context={"member": member, "team": team, "product": product, "items": chosen, "actor": actor},
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(*, assignment: Assignment, items: Iterable[ProductItem], actor) -> Assignment | None:
+    """Change which items of the product the member holds (R-P2, R-P4, R-BP2). Deselecting every item
+    is an unassign (R-P4): the assignment is deleted and None returned."""
+    team = assignment.member.team
+    require(actor is None or can_manage_members(actor, team))
+    lock_teams(team)
+    assignment = Assignment.objects.select_related("member__user", "product").get(pk=assignment.pk)
+    chosen = list(items)
+    if not chosen:
+        _assignment_delete(assignment, actor)
+        return None
+    chosen = _clean_items(assignment.product, chosen)
+    before = list(assignment.items.all())
+    if {i.pk for i in before} == {i.pk for i in chosen}:
+        return assignment
+    assignment.items.set(chosen)
+    event_record(
+        action=ActivityEvent.Action.ASSIGNMENT_CHANGED,
+        actor=actor,
+        team=team,
+        target_user=assignment.member.user,
+        product=assignment.product,
+        target=_name(assignment.member.user),
+        before=_items_after(before),
+        after=_items_after(chosen),
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment, actor) -> None:
+    """Unassign: the member loses the product and all its items in this team (R-P4, R-BP2)."""
+    team = assignment.member.team
+    require(actor is None or can_manage_members(actor, team))
+    lock_teams(team)
+    assignment = Assignment.objects.select_related("member__user", "product").get(pk=assignment.pk)
+    _assignment_delete(assignment, actor)
+
+
+def _assignment_delete(assignment: Assignment, actor) -> None:
+    before = _items_after(assignment.items.all())
+    event_record(
+        action=ActivityEvent.Action.PRODUCT_UNASSIGNED,
+        actor=actor,
+        team=assignment.member.team,
+        target_user=assignment.member.user,
+        product=assignment.product,
+        target=_name(assignment.member.user),
+        before=before,
+    )
+    assignment.delete()
+
+
+# --- Purchases, renewals, contract managers (entered by support staff or the order system) -----
+
+
+def _ensure_admin(team: Team, user, role: str) -> Member:
+    """Make `user` an admin of `team` with `role` unless they already are one (R-SA3, R-SA4)."""
+    from licensing.accounts.services import member_invite
+
+    member = Member.objects.filter(team=team, user=user).first()
+    if member is None:
+        member = member_invite(
+            team=team, email=user.email, first_name=user.first_name or "-", last_name=user.last_name or "-", actor=None
+        )
+    member_make_admin_for_system(member=member, role=role)
+    member.refresh_from_db()
+    return member
+
+
+@transaction.atomic
+def purchase_record(
+    *,
+    customer: Customer,
+    contract_number: str,
+    manager,
+    product: Product,
+    seats: int,
+    plan: str = Subscription.Plan.STANDARD,
+    term_start: date,
+    term_end: date,
+    sso_enabled: bool = False,
+    collaboration_site: str = "",
+    actor=None,
+) -> Subscription:
+    """A new subscription arrives: a purchase, or a new product on an existing contract.
+
+    - On an existing contract it goes to the team that manages that contract; a new contract goes
+      to the team created last; a customer's first contract creates a team named after the contract
+      manager (R-T7, R-T2).
+    - The contract manager becomes primary admin of the receiving team if it has none or is new,
+      and is otherwise made a secondary admin (R-SA3).
+    - The subscription owner (the contract manager) is given a seat at once, if one is free (R-T6).
+    """
+    if seats < 0:
+        raise ValidationError({"seats": [SEATS_NEGATIVE]})
+    if term_end < term_start:
+        raise ValidationError({"term_end": [TERM_INVALID]})
+    contract = Contract.objects.select_for_update().filter(number=contract_number).first()
+    new_team = False
+    if contract is not None:
+        team = contract.team
+    else:
+        team = Team.objects.filter(customer=customer).order_by("-created_at", "-pk").first()
+        if team is None:
+            team = team_create(customer=customer, name=_default_team_name(manager), primary_admin=manager)
+            new_team = True
+        contract = Contract.objects.create(customer=customer, number=contract_number, manager=manager, team=team)
+    lock_teams(team)
+    if not new_team:
+        has_primary = Member.objects.filter(team=team, role=Member.Role.PRIMARY_ADMIN).exists()
+        _ensure_admin(
+            team,
+            contract.manager,
+            Member.Role.SECONDARY_ADMIN if has_primary else Member.Role.PRIMARY_ADMIN,
+        )
+    subscription = Subscription.objects.create(
+        contract=contract,
+        product=product,
+        team=team,
+        seats=seats,
+        plan=plan,
+        term_start=term_start,
+        term_end=term_end,
+        sso_enabled=sso_enabled,
+        collaboration_site=collaboration_site,
+        owner=contract.manager,
+    )
+    event_record(
+        action=ActivityEvent.Action.SUBSCRIPTION_ADDED,
+        actor=actor,
+        team=team,
+        product=product,
+        target=str(subscription),
+        after={"contract": contract.number, "seats": seats, "plan": plan, "term_end": term_end.isoformat()},
+    )
+    owner_member = Member.objects.get(team=team, user=contract.manager)
+    if (
+        subscription.is_active
+        and not Assignment.objects.filter(member=owner_member, product=product).exists()
+        and seats_assigned(team, product) < seats_purchased(team, product)
+    ):
+        assignment_create(member=owner_member, product=product, actor=None)
+    return subscription
+
+
+def _default_team_name(user) -> str:
+    from licensing.teams.services import default_team_name
+
+    return default_team_name(user)
+
+
+@transaction.atomic
+def subscription_add_seats(*, subscription: Subscription, seats: int, actor=None) -> Subscription:
+    """More seats bought on an existing subscription stay in that subscription's team (R-SE2)."""
+    if seats <= 0:
+        raise ValidationError({"seats": [_("Add at least one seat.")]})
+    return subscription_set_seats(subscription=subscription, seats=subscription.seats + seats, actor=actor)
+
+
+@transaction.atomic
+def subscription_set_seats(
+    *, subscription: Subscription, seats: int, allow_over_allocation: bool = False, actor=None
+) -> Subscription:
+    """Set a subscription's seat count (support staff). Lowering it below what the team has assigned
+    of the product is refused with the numbers, unless the over-allocation is allowed on purpose;
+    the pool then shows its overage and the licence check seats the longest-held first."""
+    if seats < 0:
+        raise ValidationError({"seats": [SEATS_NEGATIVE]})
+    lock_teams(subscription.team)
+    subscription = Subscription.objects.select_for_update().select_related("team", "product").get(pk=subscription.pk)
+    if seats == subscription.seats:
+        return subscription
+    team, product = subscription.team, subscription.product
+    if seats < subscription.seats and subscription.is_active and not allow_over_allocation:
+        remaining = seats_purchased(team, product) - subscription.seats + seats
+        assigned = seats_assigned(team, product)
+        if assigned > remaining:
+            raise ValidationError(
+                {
+                    "seats": [
+                        SEATS_BELOW_ASSIGNED
+                        % {
+                            "team": team.name,
+                            "assigned": assigned,
+                            "product": product.name,
+                            "seats": remaining,
+                            "over": assigned - remaining,
+                        }
+                    ]
+                },
+                code="over_allocation",
+            )
+    old = subscription.seats
+    subscription.seats = seats
+    subscription.save(update_fields=["seats"])
+    event_record(
+        action=ActivityEvent.Action.SEATS_CHANGED,
+        actor=actor,
+        team=team,
+        product=product,
+        target=str(subscription),
+        before={"seats": old},
+        after={"seats": seats},
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_renew(*, subscription: Subscription, term_end: date, actor=None) -> Subscription:
+    """A renewal extends the term; the subscription stays in its team."""
+    lock_teams(subscription.team)
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if term_end <= subscription.term_end:
+        raise ValidationError({"term_end": [RENEWAL_NOT_LATER % {"end": subscription.term_end.isoformat()}]})
+    old = subscription.term_end
+    subscription.term_end = term_end
+    subscription.save(update_fields=["term_end"])
+    event_record(
+        action=ActivityEvent.Action.SUBSCRIPTION_RENEWED,
+        actor=actor,
+        team=subscription.team,
+        product=subscription.product,
+        target=str(subscription),
+        before={"term_end": old.isoformat()},
+        after={"term_end": term_end.isoformat()},
+    )
+    return subscription
+
+
+@transaction.atomic
+def contract_change_manager(*, contract: Contract, manager, actor=None) -> Contract:
+    """A new contract manager (R-SA4): they become secondary admin of the teams holding the
+    contract's subscriptions, unless already primary admin there, and own its subscriptions.
+    Who is primary admin does not change (R-PA4)."""
+    contract = Contract.objects.select_for_update().select_related("manager").get(pk=contract.pk)
+    if contract.manager_id == manager.pk:
+        return contract
+    old = contract.manager
+    team_ids = {contract.team_id, *contract.subscriptions.values_list("team_id", flat=True)}
+    teams = lock_teams(*Team.objects.filter(pk__in=team_ids))
+    contract.manager = manager
+    contract.save(update_fields=["manager"])
+    contract.subscriptions.filter(owner=old).update(owner=manager)
+    for team in teams:
+        _ensure_admin(team, manager, Member.Role.SECONDARY_ADMIN)
+        event_record(
+            action=ActivityEvent.Action.CONTRACT_MANAGER_CHANGED,
+            actor=actor,
+            team=team,
+            target_user=manager,
+            target=contract.number,
+            before={"manager": old.email},
+            after={"manager": manager.email},
+        )
+    return contract
+
+
+# --- Moving subscriptions between teams (R-T8..R-T11) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class MoveBlocker:
+    """Why a subscription cannot be moved. `support_can_override` marks the cases of R-T11 that
+    support staff may still do in the Django admin."""
+
+    code: str
+    message: str
+    support_can_override: bool = False
+
+
+def subscription_move_blockers(*, subscription: Subscription, to_team: Team, actor) -> list[MoveBlocker]:
+    """Every reason the actor cannot move `subscription` to `to_team` now; empty when they can.
+
+    The move wizard shows these beside a disabled "Select"; `subscription_move` refuses on them.
+    Support staff are not held to the cases of R-T11, only to the seat rule of R-T10.
+    """
+    blockers: list[MoveBlocker] = []
+    if subscription.team_id == to_team.pk:
+        blockers.append(MoveBlocker("same_team", str(MOVE_SAME_TEAM % {"team": to_team.name})))
+        return blockers
+    if subscription.team.customer_id != to_team.customer_id:
+        blockers.append(MoveBlocker("other_customer", str(MOVE_OTHER_CUSTOMER)))
+        return blockers
+    support = is_support(actor)
+    r_t11 = []
+    if actor is None or actor.pk != subscription.owner_id:
+        r_t11.append(MoveBlocker("not_owner", str(MOVE_NOT_OWNER % {"owner": _name(subscription.owner)}), True))
+    if subscription.plan == Subscription.Plan.PAY_PER_USE:
+        r_t11.append(MoveBlocker("pay_per_use", str(MOVE_PAY_PER_USE), True))
+    if subscription.plan == Subscription.Plan.PREMIUM and subscription.sso_enabled:
+        r_t11.append(MoveBlocker("premium_sso", str(MOVE_PREMIUM_SSO), True))
+    if subscription.collaboration_site:
+        r_t11.append(
+            MoveBlocker(
+                "collaboration_site", str(MOVE_COLLABORATION_SITE % {"site": subscription.collaboration_site}), True
+            )
+        )
+    if not support:
+        blockers.extend(r_t11)
+    over = seats_to_unassign_before_move(subscription)
+    if over > 0:
+        blockers.append(
+            MoveBlocker(
+                "over_allocated",
+                str(
+                    MOVE_OVER_ALLOCATED
+                    % {"team": subscription.team.name, "product": subscription.product.name, "count": over}
+                ),
+            )
+        )
+    return blockers
+
+
+def seats_to_unassign_before_move(subscription: Subscription) -> int:
+    """R-T10: how many seats the old team must unassign before `subscription` can leave it."""
+    if not subscription.is_active:
+        return 0
+    remaining = seats_purchased(subscription.team, subscription.product) - subscription.seats
+    return max(0, seats_assigned(subscription.team, subscription.product) - remaining)
+
+
+@transaction.atomic
+def subscription_move(*, subscription: Subscription, to_team: Team, actor) -> Subscription:
+    """Move a subscription to another team of the same customer (R-T8). Users do not move: their
+    assignments stay in the old team (R-T9). Refused, with the reason, when `subscription_move_blockers`
+    names one (R-T10, R-T11)."""
+    if not is_support(actor):
+        require(actor is not None and can_manage_members(actor, to_team))
+    # Lock both teams, in key order (no deadlock with a move the other way), then re-read.
+    locked = {subscription.team_id, to_team.pk}
+    lock_teams(subscription.team, to_team)
+    subscription = (
+        Subscription.objects.select_for_update().select_related("team", "product", "owner").get(pk=subscription.pk)
+    )
+    if subscription.team_id not in locked:  # moved by someone else while we waited
+        lock_teams(subscription.team)
+    blockers = subscription_move_blockers(subscription=subscription, to_team=to_team, actor=actor)
+    if blockers:
+        raise ValidationError([b.message for b in blockers], code=blockers[0].code)
+    old_team = subscription.team
+    subscription.team = to_team
+    subscription.save(update_fields=["team"])
+    for team in (old_team, to_team):
+        event_record(
+            action=ActivityEvent.Action.SUBSCRIPTION_MOVED,
+            actor=actor,
+            team=team,
+            product=subscription.product,
+            target=str(subscription),
+            before={"team": old_team.name},
+            after={"team": to_team.name},
+        )
+    return subscription

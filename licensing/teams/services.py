@@ -1,0 +1,264 @@
+"""Changes to teams and to people's places in them: create and rename a team, change a member's
+role or guest flag, delete a member. Each is one transaction that locks the team first."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from licensing.activity.models import ActivityEvent
+from licensing.activity.services import event_record
+from licensing.teams.models import Customer, Member, Team
+from licensing.teams.permissions import can_manage_members
+from portal.mail import mail_send
+
+TEAM_NAME_REQUIRED = _("Enter a name for the team.")
+TEAM_NAME_TOO_LONG = _("A team name can be at most 100 characters.")
+ONLY_SECONDARY_CAN_BECOME_PRIMARY = _(
+    "Only a secondary admin can become primary admin. Make %(name)s a secondary admin first."
+)
+PRIMARY_ADMIN_NEEDED = _(
+    "Every team needs a primary admin. To change %(name)s's role, first make a secondary admin "
+    "the primary admin; %(name)s then becomes a secondary admin."
+)
+ADMIN_CANNOT_BE_GUEST = _(
+    "Primary and secondary admins cannot be guests. Untick \u201cThis is a guest user\u201d or keep the role User."
+)
+ADMIN_CANNOT_BE_DELETED = _("%(name)s is an admin of this team. Change their role to User before you delete them.")
+NOT_ALLOWED = _("You are not an admin of this team.")
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied(NOT_ALLOWED)
+
+
+def lock_teams(*teams: Team) -> list[Team]:
+    """Lock the rows of `teams`, in primary-key order.
+
+    Every change to a team's members, roles or seats locks the team row first, so two admins
+    acting at once queue instead of both reading the same free seat or the same primary admin.
+    Locking in key order means two transactions that need the same two teams (a subscription
+    moved each way) cannot deadlock. On SQLite the IMMEDIATE transaction already serialises
+    writers, and this is a plain read.
+    """
+    pks = sorted({team.pk for team in teams})
+    return list(Team.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+
+
+def _clean_team_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError(TEAM_NAME_REQUIRED, code="name_required")
+    if len(name) > 100:
+        raise ValidationError(TEAM_NAME_TOO_LONG, code="name_too_long")
+    return name
+
+
+def default_team_name(user) -> str:
+    """R-T2: a first team is named after its first primary admin, e.g. "Jan de Vries's team"."""
+    return str(_("%(name)s's team") % {"name": user.get_full_name() or user.email})[:100]
+
+
+@transaction.atomic
+def team_create(*, customer: Customer, name: str, primary_admin, actor=None) -> Team:
+    """Create a team of `customer` with `primary_admin` (a User) as its primary admin (R-T3, R-PA1).
+
+    From the portal the actor is an admin of another team of the same customer and becomes the new
+    team's primary admin; the system (a first purchase, R-T2) passes no actor.
+    """
+    if actor is not None and not actor.is_staff:
+        require(Member.objects.filter(team__customer=customer, user=actor, role__in=Member.ADMIN_ROLES).exists())
+    team = Team.objects.create(customer=customer, name=_clean_team_name(name), created_by=actor)
+    now = timezone.now()
+    has_account = primary_admin.has_usable_password()
+    member = Member.objects.create(
+        team=team,
+        user=primary_admin,
+        role=Member.Role.PRIMARY_ADMIN,
+        status=Member.Status.ACTIVE if has_account else Member.Status.INVITED,
+        invited_at=now,
+        invited_by=actor,
+        accepted_at=now if has_account else None,
+    )
+    event_record(
+        action=ActivityEvent.Action.TEAM_CREATED,
+        actor=actor,
+        team=team,
+        target_user=primary_admin,
+        target=team.name,
+        after={"name": team.name, "primary_admin": primary_admin.email},
+    )
+    if not has_account:
+        # Someone who has never signed in (a first purchase's contract manager) gets an invitation.
+        from licensing.accounts.services import invitation_send
+
+        invitation_send(member=member, actor=actor)
+    return team
+
+
+@transaction.atomic
+def team_rename(*, team: Team, name: str, actor) -> Team:
+    """Give the team a new name (R-T4). Nothing happens when the name does not change."""
+    require(can_manage_members(actor, team))
+    (team,) = lock_teams(team)
+    name = _clean_team_name(name)
+    if name == team.name:
+        return team
+    old = team.name
+    team.name = name
+    team.save(update_fields=["name"])
+    event_record(
+        action=ActivityEvent.Action.TEAM_RENAMED,
+        actor=actor,
+        team=team,
+        target=name,
+        before={"name": old},
+        after={"name": name},
+    )
+    return team
+
+
+def _name(member: Member) -> str:
+    return member.user.get_full_name() or member.user.email
+
+
+@transaction.atomic
+def member_change_role(*, member: Member, role: str, is_guest: bool | None = None, actor) -> Member:
+    """The "Change role" dialog: set the member's role and, optionally, the guest flag.
+
+    - Only a secondary admin can become primary admin (R-PA2); the former primary admin becomes a
+      secondary admin in the same transaction (R-PA3). The contract manager does not change (R-PA4).
+    - The primary admin's role changes only by making someone else primary (R-PA1).
+    - Admins are never guests (R-G3): asking for both is refused, not half done.
+    Nothing is written when nothing changes.
+    """
+    team = member.team
+    require(can_manage_members(actor, team))
+    lock_teams(team)
+    # Read the member again under the lock: another admin may have changed it meanwhile.
+    member = Member.objects.select_related("user", "team").get(pk=member.pk)
+    role = Member.Role(role)
+    want_guest = member.is_guest if is_guest is None else is_guest
+    if role == member.role and want_guest == member.is_guest:
+        return member
+    if role in Member.ADMIN_ROLES and want_guest:
+        raise ValidationError(ADMIN_CANNOT_BE_GUEST, code="admin_guest")
+    if member.role == Member.Role.PRIMARY_ADMIN and role != Member.Role.PRIMARY_ADMIN:
+        raise ValidationError(PRIMARY_ADMIN_NEEDED % {"name": _name(member)}, code="primary_needed")
+    if role == Member.Role.PRIMARY_ADMIN and member.role != Member.Role.SECONDARY_ADMIN:
+        raise ValidationError(ONLY_SECONDARY_CAN_BECOME_PRIMARY % {"name": _name(member)}, code="not_secondary")
+
+    if want_guest != member.is_guest and not want_guest:
+        _set_guest(member, False, actor)  # untick first: the role below may be an admin role
+    if role != member.role:
+        if role == Member.Role.PRIMARY_ADMIN:
+            _reassign_primary(member, actor)
+        else:
+            _set_role(member, role, actor)
+    if want_guest != member.is_guest:
+        _set_guest(member, want_guest, actor)
+    return member
+
+
+def member_set_guest(*, member: Member, is_guest: bool, actor) -> Member:
+    """Mark or unmark a guest (R-G2); refused for admins (R-G3)."""
+    return member_change_role(member=member, role=member.role, is_guest=is_guest, actor=actor)
+
+
+def _set_guest(member: Member, is_guest: bool, actor) -> None:
+    member.is_guest = is_guest
+    member.save(update_fields=["is_guest"])
+    event_record(
+        action=ActivityEvent.Action.GUEST_CHANGED,
+        actor=actor,
+        team=member.team,
+        target_user=member.user,
+        target=_name(member),
+        before={"guest": not is_guest},
+        after={"guest": is_guest},
+    )
+
+
+def _set_role(member: Member, role: str, actor, *, notify: bool = True) -> None:
+    old = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    event_record(
+        action=ActivityEvent.Action.ROLE_CHANGED,
+        actor=actor,
+        team=member.team,
+        target_user=member.user,
+        target=_name(member),
+        before={"role": old},
+        after={"role": role},
+    )
+    if notify and role in Member.ADMIN_ROLES and old not in Member.ADMIN_ROLES:
+        mail_send(to=member.user, template="role_admin", context={"member": member, "actor": actor})
+
+
+def _reassign_primary(member: Member, actor) -> None:
+    # Demote first, then promote: the database allows one primary admin per team at any moment.
+    former = Member.objects.select_related("user").filter(team=member.team, role=Member.Role.PRIMARY_ADMIN).first()
+    if former is not None:
+        _set_role(former, Member.Role.SECONDARY_ADMIN, actor, notify=False)
+    _set_role(member, Member.Role.PRIMARY_ADMIN, actor, notify=False)
+    context = {"team": member.team, "new": member, "former": former, "actor": actor}
+    mail_send(to=member.user, template="primary_admin_new", context=context)
+    if former is not None:
+        mail_send(to=former.user, template="primary_admin_former", context=context)
+
+
+def member_make_admin_for_system(*, member: Member, role: str) -> None:
+    """Used by the purchase services (R-SA3, R-SA4): give `member` an admin role without an actor.
+
+    A guest loses the guest flag first (R-G3); a primary admin stays primary.
+    """
+    if member.role == Member.Role.PRIMARY_ADMIN or member.role == role:
+        return
+    if member.is_guest:
+        _set_guest(member, False, None)
+    if role == Member.Role.PRIMARY_ADMIN:
+        if member.role != Member.Role.SECONDARY_ADMIN:
+            _set_role(member, Member.Role.SECONDARY_ADMIN, None, notify=False)
+        _reassign_primary(member, None)
+    else:
+        _set_role(member, role, None)
+
+
+@transaction.atomic
+def member_delete(*, member: Member, actor) -> list[str]:
+    """Remove a member from the team (R-D1): every assignment in this team goes with it at once;
+    the account and the person's other teams stay. Admins are refused until their role is User
+    (R-D2). Returns the names of the products the person lost."""
+    from licensing.subscriptions.models import Assignment
+
+    team = member.team
+    require(can_manage_members(actor, team))
+    lock_teams(team)
+    member = Member.objects.select_related("user", "team").get(pk=member.pk)
+    if member.is_admin:
+        raise ValidationError(ADMIN_CANNOT_BE_DELETED % {"name": _name(member)}, code="admin")
+    assignments = list(Assignment.objects.filter(member=member).select_related("product").prefetch_related("items"))
+    lost = [a.product.name for a in assignments]
+    for assignment in assignments:
+        event_record(
+            action=ActivityEvent.Action.PRODUCT_UNASSIGNED,
+            actor=actor,
+            team=team,
+            target_user=member.user,
+            product=assignment.product,
+            target=_name(member),
+            before={"items": sorted(item.code for item in assignment.items.all())},
+            after=None,
+        )
+    event_record(
+        action=ActivityEvent.Action.MEMBER_DELETED,
+        actor=actor,
+        team=team,
+        target_user=member.user,
+        target=_name(member),
+        before={"role": member.role, "guest": member.is_guest, "status": member.status, "products": lost},
+    )
+    member.delete()  # assignments and invitations cascade
+    return lost

@@ -1,0 +1,89 @@
+"""Personas and a small world to test in.
+
+`world` is one customer with a team whose members play every role (primary admin, secondary admin,
+user, guest, invited user), a second team of the same customer, and an outsider team with its own
+admin; a product with two items and a subscription of 3 seats in the first team."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from licensing.subscriptions.models import Product, ProductItem, Subscription
+from licensing.teams.models import Member, Team
+from tests.factories import (
+    CustomerFactory,
+    MemberFactory,
+    ProductFactory,
+    ProductItemFactory,
+    SubscriptionFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _mail_to_memory(settings):
+    # django-mailer still queues in the database; "sending" after commit lands in mail.outbox.
+    settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@dataclass
+class World:
+    team: Team
+    other_team: Team
+    outsider_team: Team
+    primary: Member
+    secondary: Member
+    user: Member
+    guest: Member
+    invited: Member
+    outsider: Member
+    product: Product
+    items: list[ProductItem]
+    subscription: Subscription
+
+    @property
+    def staff(self):
+        return UserFactory(email="support@vendor.example", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def world(db) -> World:
+    customer = CustomerFactory(name="Bouwbedrijf De Vries B.V.")
+    team = TeamFactory(customer=customer, name="Design")
+    other_team = TeamFactory(customer=customer, name="Engineering")
+    outsider_team = TeamFactory(name="Someone else's team")
+    primary = MemberFactory(team=team, role=Member.Role.PRIMARY_ADMIN, user__email="primary@example.com")
+    MemberFactory(team=other_team, user=primary.user, role=Member.Role.PRIMARY_ADMIN)
+    secondary = MemberFactory(team=team, role=Member.Role.SECONDARY_ADMIN, user__email="secondary@example.com")
+    user = MemberFactory(team=team, user__email="user@example.com")
+    guest = MemberFactory(team=team, is_guest=True, user__email="guest@example.com")
+    invited = MemberFactory(team=team, status=Member.Status.INVITED, accepted_at=None, user__email="new@example.com")
+    outsider = MemberFactory(team=outsider_team, role=Member.Role.PRIMARY_ADMIN, user__email="outsider@example.com")
+    product = ProductFactory(code="draftpro", name="DraftPro")
+    items = [
+        ProductItemFactory(product=product, code="draftpro-desktop", name="DraftPro desktop"),
+        ProductItemFactory(product=product, code="cloud-render", name="Cloud rendering", kind="service"),
+    ]
+    subscription = SubscriptionFactory(
+        team=team, product=product, seats=3, contract__manager=primary.user, owner=primary.user
+    )
+    return World(
+        team=team,
+        other_team=other_team,
+        outsider_team=outsider_team,
+        primary=primary,
+        secondary=secondary,
+        user=user,
+        guest=guest,
+        invited=invited,
+        outsider=outsider,
+        product=product,
+        items=items,
+        subscription=subscription,
+    )
+
+
+def on_postgresql() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
