@@ -119,6 +119,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["licensing.accounts.backends.EmailBackend"]
+# auth.W004 asks for `unique=True` on the e-mail field; the unique constraint on Lower(email) is
+# stricter (no two accounts differing only in case) and the backend looks addresses up the same way.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

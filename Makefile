@@ -1,0 +1,59 @@
+# Seatkeeper: the commands a newcomer needs. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# The suite runs on SQLite; when DATABASE_URL points to PostgreSQL it runs there too.
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint format migrate seed bench clean help
+
+help:
+	@echo "make run      set up, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
+	@echo "make test     set up, lint, and run the whole suite (SQLite; PostgreSQL too if DATABASE_URL is set)"
+	@echo "make lint     ruff check and format check"
+	@echo "make format   ruff format and autofix"
+	@echo "make bench    benchmarks under bench/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	env -u DATABASE_URL $(BIN)/python manage.py migrate --no-input
+	env -u DATABASE_URL $(BIN)/python manage.py seed_demo
+	env -u DATABASE_URL $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint test-sqlite test-postgres
+
+test-sqlite: install
+	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== the suite on PostgreSQL ($$DATABASE_URL)"; \
+		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
+	else \
+		echo "== DATABASE_URL is not set: skipping the PostgreSQL run"; \
+	fi
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts *.sqlite3 *.sqlite3-*
