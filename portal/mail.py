@@ -10,7 +10,8 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 logger = logging.getLogger(__name__)
@@ -20,13 +21,18 @@ def mail_send(*, to, template: str, context: dict) -> None:
     """Queue the mail `templates/mail/<template>{_subject.txt,.txt,.html}` for the user `to`."""
     context = {"recipient": to, "site_url": settings.SITE_URL, **context}
     with translation.override(getattr(to, "language", None) or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"mail/{template}_subject.txt", context).split())
-        text = render_to_string(f"mail/{template}.txt", context)
+        subject = " ".join(_render_plain(f"mail/{template}_subject.txt", context).split())
+        text = _render_plain(f"mail/{template}.txt", context)
         html = render_to_string(f"mail/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[to.email])
     message.attach_alternative(html, "text/html")
     message.send()
     transaction.on_commit(_flush_queue)
+
+
+def _render_plain(name: str, context: dict) -> str:
+    """Render a plain-text template without HTML escaping: "Jan's team" must not arrive as "Jan&#x27;s team"."""
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 def _flush_queue() -> None:

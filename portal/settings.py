@@ -113,7 +113,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     # Tests use a file, not shared-cache memory: threads in the concurrency tests need real
     # file locks to queue on.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-seatkeeper.sqlite3")}
+    # SQLITE_TEST_PATH lets two test runs on one machine keep out of each other's way.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / "test-seatkeeper.sqlite3"))
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ SEATS_BELOW_ASSIGNED = _(
     "%(team)s has %(assigned)d seats of %(product)s assigned; with %(seats)d seats in all it would be "
     "%(over)d over. Unassign %(over)d first, or allow the over-allocation."
 )
+CONTRACT_OF_OTHER_CUSTOMER = _("Contract %(number)s belongs to another customer.")
 TERM_INVALID = _("The term cannot end before it starts.")
 RENEWAL_NOT_LATER = _("A renewal must end after the current term, which ends on %(end)s.")
 MOVE_SAME_TEAM = _("This subscription already belongs to %(team)s.")
@@ -225,6 +226,8 @@ def purchase_record(
     contract = Contract.objects.select_for_update().filter(number=contract_number).first()
     new_team = False
     if contract is not None:
+        if contract.customer_id != customer.pk:
+            raise ValidationError({"contract_number": [CONTRACT_OF_OTHER_CUSTOMER % {"number": contract_number}]})
         team = contract.team
     else:
         team = Team.objects.filter(customer=customer).order_by("-created_at", "-pk").first()

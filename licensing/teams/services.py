@@ -68,7 +68,8 @@ def team_create(*, customer: Customer, name: str, primary_admin, actor=None) -> 
     team's primary admin; the system (a first purchase, R-T2) passes no actor.
     """
     if actor is not None and not actor.is_staff:
-        require(Member.objects.filter(team__customer=customer, user=actor, role__in=Member.ADMIN_ROLES).exists())
+        # An active admin of one of the customer's teams; an admin who has not accepted yet has no rights.
+        require(Team.objects.administered_by(actor).filter(customer=customer).exists())
     team = Team.objects.create(customer=customer, name=_clean_team_name(name), created_by=actor)
     now = timezone.now()
     has_account = primary_admin.has_usable_password()
