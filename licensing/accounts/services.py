@@ -35,13 +35,16 @@ PASSWORD_REQUIRED = _("Choose a password for your new account.")
 WRONG_ACCOUNT = _("This invitation is for %(email)s. Sign out and sign in with that address.")
 
 
-def _clean_person(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
+def person_clean(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
+    """The e-mail address and names as they will be stored, or a ValidationError per field."""
     email = (email or "").strip()
     first_name = " ".join((first_name or "").split())
     last_name = " ".join((last_name or "").split())
     errors = {}
     try:
         validate_email(email)
+        if len(email) > User._meta.get_field("email").max_length:
+            raise ValidationError(EMAIL_INVALID)
     except ValidationError:
         errors["email"] = [EMAIL_INVALID]
     if not first_name:
@@ -116,7 +119,7 @@ def member_invite(
 
     if actor is not None:
         require(can_manage_members(actor, team))
-    email, first_name, last_name = _clean_person(email, first_name, last_name)
+    email, first_name, last_name = person_clean(email, first_name, last_name)
     lock_teams(team)
     user, _created = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
     if Member.objects.filter(team=team, user=user).exists():
