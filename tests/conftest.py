@@ -5,6 +5,7 @@ user, guest, invited user), a second team of the same customer, and an outsider 
 admin; a product with two items and a subscription of 3 seats in the first team."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pytest
 from django.conf import settings
@@ -49,7 +50,7 @@ class World:
     items: list[ProductItem]
     subscription: Subscription
 
-    @property
+    @cached_property
     def staff(self):
         return UserFactory(email="support@vendor.example", is_staff=True, is_superuser=True)
 

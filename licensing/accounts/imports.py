@@ -29,7 +29,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from licensing.accounts.models import User
-from licensing.accounts.services import person_clean, member_invite
+from licensing.accounts.services import member_invite, person_clean
 from licensing.subscriptions.models import Product
 from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION
 from licensing.teams.models import Member, Team

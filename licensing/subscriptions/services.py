@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
@@ -23,16 +24,21 @@ from portal.mail import mail_send
 from .models import Assignment, Contract, Product, ProductItem, Subscription
 
 NO_SUBSCRIPTION = _("This team has no active subscription of %(product)s.")
-NO_FREE_SEAT = _(
-    "All %(seats)d seats of %(product)s in this team are assigned. Unassign someone or buy more seats first."
+NO_FREE_SEAT = ngettext_lazy(
+    "The only seat of %(product)s in this team is assigned. Unassign someone or buy more seats first.",
+    "All %(seats)d seats of %(product)s in this team are assigned. Unassign someone or buy more seats first.",
+    "seats",
 )
 ALREADY_ASSIGNED = _("%(name)s already has %(product)s.")
 NO_ITEMS = _("Choose at least one item, or unassign the product.")
 ITEM_NOT_OF_PRODUCT = _("%(item)s is not part of %(product)s.")
 SEATS_NEGATIVE = _("The number of seats cannot be negative.")
-SEATS_BELOW_ASSIGNED = _(
-    "%(team)s has %(assigned)d seats of %(product)s assigned; with %(seats)d seats in all it would be "
-    "%(over)d over. Unassign %(over)d first, or allow the over-allocation."
+SEATS_BELOW_ASSIGNED = ngettext_lazy(
+    "Users of %(product)s in %(team)s: %(assigned)d; seats after this change: %(seats)d. "
+    "Unassign %(over)d seat first, or allow the over-allocation.",
+    "Users of %(product)s in %(team)s: %(assigned)d; seats after this change: %(seats)d. "
+    "Unassign %(over)d seats first, or allow the over-allocation.",
+    "over",
 )
 CONTRACT_OF_OTHER_CUSTOMER = _("Contract %(number)s belongs to another customer.")
 TERM_INVALID = _("The term cannot end before it starts.")
@@ -46,9 +52,12 @@ MOVE_COLLABORATION_SITE = _(
     "This subscription is linked to the collaboration site %(site)s and cannot be moved here. "
     "Contact support to move it."
 )
-MOVE_OVER_ALLOCATED = _(
+MOVE_OVER_ALLOCATED = ngettext_lazy(
     "Moving it would leave %(team)s with more users of %(product)s than seats. "
-    "Unassign %(count)d seats of %(product)s in %(team)s first."
+    "Unassign %(count)d seat of %(product)s in %(team)s first.",
+    "Moving it would leave %(team)s with more users of %(product)s than seats. "
+    "Unassign %(count)d seats of %(product)s in %(team)s first.",
+    "count",
 )
 
 
@@ -297,7 +306,10 @@ def subscription_set_seats(
     if seats < 0:
         raise ValidationError({"seats": [SEATS_NEGATIVE]})
     lock_teams(subscription.team)
-    subscription = Subscription.objects.select_for_update().select_related("team", "product").get(pk=subscription.pk)
+    # of=self: lock the subscription row only, not the product row every assignment insert points to.
+    subscription = (
+        Subscription.objects.select_for_update(of=("self",)).select_related("team", "product").get(pk=subscription.pk)
+    )
     if seats == subscription.seats:
         return subscription
     team, product = subscription.team, subscription.product
@@ -362,7 +374,9 @@ def contract_change_manager(*, contract: Contract, manager, actor=None) -> Contr
     """A new contract manager (R-SA4): they become secondary admin of the teams holding the
     contract's subscriptions, unless already primary admin there, and own its subscriptions.
     Who is primary admin does not change (R-PA4)."""
-    contract = Contract.objects.select_for_update().select_related("manager").get(pk=contract.pk)
+    # of=self: lock the contract row only. Locking the old manager's user row too, before the teams,
+    # deadlocks with an admin action of that manager that holds a team and inserts a row pointing to them.
+    contract = Contract.objects.select_for_update(of=("self",)).select_related("manager").get(pk=contract.pk)
     if contract.manager_id == manager.pk:
         return contract
     old = contract.manager
@@ -459,8 +473,13 @@ def subscription_move(*, subscription: Subscription, to_team: Team, actor) -> Su
     # Lock both teams, in key order (no deadlock with a move the other way), then re-read.
     locked = {subscription.team_id, to_team.pk}
     lock_teams(subscription.team, to_team)
+    # of=self: lock the subscription row only. Locking its product and owner rows too would make every
+    # insert pointing to them wait for this move, and deadlock with a transaction that holds one of
+    # them while it waits for these teams.
     subscription = (
-        Subscription.objects.select_for_update().select_related("team", "product", "owner").get(pk=subscription.pk)
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("team", "product", "owner")
+        .get(pk=subscription.pk)
     )
     if subscription.team_id not in locked:  # moved by someone else while we waited
         lock_teams(subscription.team)

@@ -1,0 +1,165 @@
+"""The user and invitation admin of the support staff.
+
+Accounts sign in by e-mail address. An account that is still a member of a team cannot be deleted
+here: its memberships go first, through the member admin, which applies the rules of deleting
+members (R-D1, R-D2). Invitations are only shown, and re-sent through `invitation_resend` (R-U5).
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from licensing.accounts.forms_admin import UserAdminChangeForm, UserAdminCreationForm
+from licensing.accounts.models import Invitation, User
+from licensing.teams.admin import ReadOnlyInline, count_subquery, resend_invitations
+from licensing.teams.models import Member
+
+admin.site.site_header = _("Seatkeeper support")
+admin.site.site_title = _("Seatkeeper support")
+admin.site.index_title = _("Customers, teams and subscriptions")
+
+MEMBER_BLOCKS_DELETE = _(
+    "%(user)s is a member of %(team)s (%(role)s). Delete that membership first; an admin must first be made User."
+)
+
+
+class MembershipInline(ReadOnlyInline):
+    model = Member
+    fk_name = "user"
+    fields = ("team", "role", "is_guest", "status", "invited_at", "accepted_at")
+    verbose_name = _("team membership")
+    verbose_name_plural = _("team memberships")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("team")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserAdminChangeForm
+    add_form = UserAdminCreationForm
+    list_display = ("email", "first_name", "last_name", "teams_count", "is_staff", "is_active", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "language", "groups")
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("email",)
+    date_hierarchy = "date_joined"
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "language")}),
+        (
+            _("Permissions"),
+            {
+                "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
+                "description": _("Support staff sign in here and may act on every team."),
+            },
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "language",
+                    "is_staff",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(teams_count=count_subquery(Member.objects.filter(user=OuterRef("pk")), "user"))
+        )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    @admin.display(description=_("teams"), ordering="teams_count")
+    def teams_count(self, obj) -> int:
+        return obj.teams_count
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Deleting the account would silently delete its memberships and seats, and could leave a
+        # team without its primary admin (R-PA1). Memberships are deleted one by one, by the rules.
+        memberships = Member.objects.filter(user__in=objs).select_related("user", "team")
+        refusals = [
+            MEMBER_BLOCKS_DELETE % {"user": m.user, "team": m.team, "role": m.get_role_display()} for m in memberships
+        ]
+        return deleted, model_count, perms_needed, [*protected, *refusals]
+
+
+class InvitationStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return Invitation.State.choices
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        match self.value():
+            case Invitation.State.ACCEPTED:
+                return queryset.filter(accepted_at__isnull=False)
+            case Invitation.State.REVOKED:
+                return queryset.filter(accepted_at__isnull=True, revoked_at__isnull=False)
+            case Invitation.State.EXPIRED:
+                return queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now)
+            case Invitation.State.PENDING:
+                return queryset.pending()
+        return queryset
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are written by the services only (invite, re-send, accept); here they are read,
+    and re-sent with the action."""
+
+    list_display = ("email", "member", "state", "sent_by", "created_at", "expires_at", "accepted_at")
+    list_select_related = ("member__user", "member__team", "sent_by")
+    list_filter = (InvitationStateFilter,)
+    search_fields = ("member__user__email", "member__user__first_name", "member__user__last_name", "member__team__name")
+    date_hierarchy = "created_at"
+    fields = ("member", "state", "sent_by", "created_at", "expires_at", "accepted_at", "revoked_at")
+    readonly_fields = ("state",)
+    actions = ["resend_invitation"]
+
+    @admin.display(description=_("e-mail address"), ordering="member__user__email")
+    def email(self, obj) -> str:
+        return obj.member.user.email
+
+    @admin.display(description=_("state"))
+    def state(self, obj) -> str:
+        return obj.get_state_display()
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("teams.change_member")
+
+    @admin.action(description=_("Re-send invitation"), permissions=["resend"])
+    def resend_invitation(self, request, queryset):
+        member_ids = queryset.values_list("member_id", flat=True).distinct()
+        members = Member.objects.filter(pk__in=member_ids).select_related("user", "team")
+        resend_invitations(self, request, members)
