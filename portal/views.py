@@ -1,0 +1,198 @@
+"""The shell's own screens: the home page (My products, the teams one manages), a team's landing
+page, the sign-in forms and the error pages."""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+
+from licensing.subscriptions.models import Assignment, Product, Subscription
+from licensing.teams.models import Member, Team
+from licensing.teams.permissions import can_manage_members, is_support
+from portal import mail
+from portal import navigation as nav
+
+# --- Loading a team -----------------------------------------------------------------------------
+
+
+def team_for_admin(request, team_id: int) -> Team:
+    """The team `team_id` for one of its admin screens (SPEC §2).
+
+    Someone with no place in the team gets 404, as if it did not exist: nobody learns of another
+    team through the portal. A member who is not an admin gets 403. Support staff see every team.
+    """
+    user = request.user
+    visible = Team.objects.all() if is_support(user) else Team.objects.of_user(user)
+    team = get_object_or_404(visible.select_related("customer"), pk=team_id)
+    if not can_manage_members(user, team):
+        raise PermissionDenied(_("Only the team's administrators can open this page."))
+    return team
+
+
+# --- Home and My products -----------------------------------------------------------------------
+
+
+def my_assignments(user):
+    """What `user` holds in each team where they are an active member, with product, items and team
+    in two queries whatever the count."""
+    return (
+        Assignment.objects.filter(member__user=user, member__status=Member.Status.ACTIVE)
+        .select_related("product", "member__team")
+        .prefetch_related("items")
+        .order_by("product__name", "member__team__name", "pk")
+    )
+
+
+def _count(queryset, team_field: str = "team", column: str = "pk", aggregate=Count):
+    """A correlated subquery: `aggregate(column)` over `queryset` (rows of one team, grouped by
+    `team_field`), 0 when there are no rows."""
+    total = queryset.order_by().values(team_field).annotate(total=aggregate(column)).values("total")
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def teams_with_overview(user):
+    """The teams `user` administers, each with its member and seat counts and the user's role there."""
+    team = OuterRef("pk")
+    # A filter on the team's members (as administered_by does) and a count over them would share
+    # one join and count only the user; subqueries keep the numbers honest.
+    return (
+        Team.objects.filter(pk__in=Team.objects.administered_by(user).values("pk"))
+        .select_related("customer")
+        .annotate(
+            active_members=_count(Member.objects.filter(team=team, status=Member.Status.ACTIVE)),
+            invited_members=_count(Member.objects.filter(team=team, status=Member.Status.INVITED)),
+            seats_purchased=_count(Subscription.objects.active().filter(team=team), column="seats", aggregate=Sum),
+            seats_assigned=_count(Assignment.objects.filter(member__team=team), "member__team"),
+            my_role=Subquery(Member.objects.filter(team=team, user=user).values("role")[:1]),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class TeamCard:
+    team: Team
+    role: str
+    links: tuple[nav.NavLink, ...]
+
+
+def team_cards(user) -> list[TeamCard]:
+    cards = []
+    for team in teams_with_overview(user):
+        groups = nav.resolve(user, team=team, team_admin=True, personal=False)
+        links = tuple(link for group in groups for link in group.links)
+        cards.append(TeamCard(team, Member.Role(team.my_role).label, links))
+    return cards
+
+
+@login_required
+def home(request):
+    """A signed-in person's start: their products, and for admins a card per team they manage."""
+    context = {"assignments": my_assignments(request.user), "team_cards": team_cards(request.user)}
+    return render(request, "portal/home.html", context)
+
+
+@login_required
+def my_products(request):
+    """What is assigned to the signed-in person, in every team, with the downloads (R-P3)."""
+    return render(request, "portal/my_products.html", {"assignments": my_assignments(request.user)})
+
+
+# --- A team's landing page ----------------------------------------------------------------------
+
+
+@login_required
+def team_home(request, team_id: int):
+    """A team at a glance for its admins: name, admins, members and the products with their seats."""
+    team = team_for_admin(request, team_id)
+    counts = team.members.aggregate(
+        active=Count("pk", filter=Q(status=Member.Status.ACTIVE)),
+        invited=Count("pk", filter=Q(status=Member.Status.INVITED)),
+        guests=Count("pk", filter=Q(is_guest=True)),
+    )
+    admins = team.members.admins().select_related("user").order_by("role", "user__last_name", "user__first_name")
+    products = Product.objects.of_team(team).with_seat_counts(team).order_by("name")
+    groups = nav.resolve(request.user, team=team, team_admin=True, personal=False)
+    links = tuple(link for group in groups for link in group.links if link.url != request.path)
+    context = {"team": team, "counts": counts, "admins": admins, "products": products, "links": links}
+    return render(request, "portal/team_home.html", context)
+
+
+# --- Signing in ---------------------------------------------------------------------------------
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Sign in with an e-mail address (any case: licensing.accounts.backends.EmailBackend)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("This e-mail address and password do not match an account. Check both and try again."),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        field = self.fields["username"]
+        field.label = _("E-mail address")
+        field.widget = forms.EmailInput(
+            attrs={"autofocus": True, "autocomplete": "email", "maxlength": field.max_length, "spellcheck": "false"}
+        )
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """Signs out (POST only, Django 5) and says so on the sign-in page."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You have been signed out."))
+        return response
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """The password-reset mail, in the recipient's language and sent after commit like every mail
+    (SPEC §4; the queue is django-mailer's, see portal.mail)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("E-mail address")
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        user = context["user"]
+        context = {**context, "site_url": settings.SITE_URL, "recipient": user}
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email, **kwargs)
+        transaction.on_commit(mail._flush_queue)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = QueuedPasswordResetForm
+    subject_template_name = "registration/password_reset_subject.txt"
+    email_template_name = "registration/password_reset_email.txt"
+    html_email_template_name = "registration/password_reset_email.html"
+
+
+# --- Error pages --------------------------------------------------------------------------------
+
+
+def permission_denied(request, exception=None):
+    return defaults.permission_denied(request, exception, template_name="portal/403.html")
+
+
+def page_not_found(request, exception=None):
+    return defaults.page_not_found(request, exception, template_name="portal/404.html")
