@@ -104,6 +104,9 @@ def assignment_create(
         require(can_manage_members(actor, team))
     # Lock the team so that two admins cannot both take the last seat (R-SE1).
     lock_teams(team)
+    # Read the member again under the lock, as the other services do: another admin may have deleted
+    # them meanwhile, and the insert below would then fail on its foreign key.
+    member = Member.objects.select_related("user", "team").get(pk=member.pk)
     chosen = _clean_items(product, items)
     if Assignment.objects.filter(member=member, product=product).exists():
         raise ValidationError(
@@ -288,6 +291,23 @@ def _default_team_name(user) -> str:
     return default_team_name(user)
 
 
+def _lock_subscription_and_team(subscription: Subscription) -> Subscription:
+    """Lock the team the subscription belongs to now, then the subscription row, and return it
+    fresh. The object passed in may be stale (moved meanwhile): a move needs this team's lock too,
+    so once the team read from the database is locked and still the subscription's, it stays so."""
+    while True:
+        team_id = Subscription.objects.filter(pk=subscription.pk).values_list("team_id", flat=True).get()
+        lock_teams(Team(pk=team_id))
+        # of=self: lock the subscription row only, not the product row every assignment insert points to.
+        fresh = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("team", "product")
+            .get(pk=subscription.pk)
+        )
+        if fresh.team_id == team_id:
+            return fresh
+
+
 @transaction.atomic
 def subscription_add_seats(*, subscription: Subscription, seats: int, actor=None) -> Subscription:
     """More seats bought on an existing subscription stay in that subscription's team (R-SE2)."""
@@ -305,11 +325,7 @@ def subscription_set_seats(
     the pool then shows its overage and the licence check seats the longest-held first."""
     if seats < 0:
         raise ValidationError({"seats": [SEATS_NEGATIVE]})
-    lock_teams(subscription.team)
-    # of=self: lock the subscription row only, not the product row every assignment insert points to.
-    subscription = (
-        Subscription.objects.select_for_update(of=("self",)).select_related("team", "product").get(pk=subscription.pk)
-    )
+    subscription = _lock_subscription_and_team(subscription)
     if seats == subscription.seats:
         return subscription
     team, product = subscription.team, subscription.product
@@ -350,8 +366,7 @@ def subscription_set_seats(
 @transaction.atomic
 def subscription_renew(*, subscription: Subscription, term_end: date, actor=None) -> Subscription:
     """A renewal extends the term; the subscription stays in its team."""
-    lock_teams(subscription.team)
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = _lock_subscription_and_team(subscription)
     if term_end <= subscription.term_end:
         raise ValidationError({"term_end": [RENEWAL_NOT_LATER % {"end": subscription.term_end.isoformat()}]})
     old = subscription.term_end
