@@ -53,7 +53,7 @@ test-postgres: install
 	fi
 
 bench: install
-	$(BIN)/python bench/run.py
+	env -u DATABASE_URL $(BIN)/python bench/seed_demo.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts *.sqlite3 *.sqlite3-*
