@@ -6,19 +6,128 @@ support staff see it (Django admin › Mailer) and `manage.py retry_deferred` se
 """
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
+from django.utils.html import escape
 
 logger = logging.getLogger(__name__)
 
 
+# A batch of more mails than this (an import of thousands) is left in the queue for
+# `manage.py send_mail` (cron, see README) instead of being sent in the request that queued it:
+# thousands of SMTP conversations would outlast the request.
+SEND_INLINE_MAX = 50
+
+
 def mail_send(*, to, template: str, context: dict) -> None:
     """Queue the mail `templates/mail/<template>{_subject.txt,.txt,.html}` for the user `to`."""
+    _message(to, template, context).send()
+    transaction.on_commit(_flush_queue)
+
+
+def mail_send_many(*, template: str, context: dict, recipients: Iterable[tuple]) -> int:
+    """Queue the mail `template` for many users at once. `context` is shared by all; each
+    `(user, own)` of `recipients` adds the user's own string values (their link, say). The mails are
+    inserted in batches; up to SEND_INLINE_MAX are sent after commit as `mail_send`'s are, and a
+    larger batch waits in the queue for `manage.py send_mail` (cron). Returns the number queued.
+
+    Rendering mails one by one is most of the cost of inviting thousands of people, so the mails of
+    one language are rendered once, with stand-ins for the recipient's names and address and for the
+    own values, which are then filled in per mail (escaped in the HTML part). The first mail of each
+    language is also rendered in full and compared: a template that does more with those values than
+    print them makes that language fall back to rendering every mail in full. A mail with an empty
+    value is always rendered in full (`default` or `if` may treat an empty value apart).
+    """
+    by_language: dict[str, list[tuple]] = {}
+    for user, own in recipients:
+        language = getattr(user, "language", None) or settings.LANGUAGE_CODE
+        by_language.setdefault(language, []).append((user, own))
+    messages = []
+    for language, group in by_language.items():
+        messages += _messages_merged(template, context, language, group)
+    if not messages:
+        return 0
+    get_connection().send_messages(messages)
+    if len(messages) <= SEND_INLINE_MAX:
+        transaction.on_commit(_flush_queue)
+    return len(messages)
+
+
+# Private-use characters around a name: no template filter, escaping or translation changes them.
+_STAND_IN = "\ue000{}\ue001"
+_USER_FIELDS = ("first_name", "last_name", "email")
+
+
+class _StandInRecipient:
+    """The recipient while the mails of a batch are rendered once (see mail_send_many)."""
+
+    first_name = _STAND_IN.format("first_name")
+    last_name = _STAND_IN.format("last_name")
+    email = _STAND_IN.format("email")
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+    def __str__(self) -> str:
+        return self.get_full_name()
+
+
+def _fills_in(value) -> bool:
+    """Whether `value` may take a stand-in's place: a string, not empty, with no stand-in in it."""
+    return isinstance(value, str) and bool(value) and "\ue000" not in value
+
+
+def _messages_merged(template: str, context: dict, language: str, group: list[tuple]) -> list:
+    keys = set(group[0][1])
+    stand_ins = {key: _STAND_IN.format(key) for key in keys}
+    recipient = _StandInRecipient()
+    merged_context = {"recipient": recipient, "site_url": settings.SITE_URL, **context, **stand_ins}
+    with translation.override(language):
+        subject = _render_plain(f"mail/{template}_subject.txt", merged_context)
+        text = _render_plain(f"mail/{template}.txt", merged_context)
+        html = render_to_string(f"mail/{template}.html", merged_context)
+
+    def fill(rendered: str, values: dict, html_escaped: bool) -> str:
+        for key, value in values.items():
+            rendered = rendered.replace(_STAND_IN.format(key), escape(value) if html_escaped else value)
+        return rendered
+
+    def full(user, own) -> EmailMultiAlternatives:
+        return _message(user, template, {**context, **own})
+
+    messages, checked = [], False
+    for index, (user, own) in enumerate(group):
+        values = {**{field: getattr(user, field) for field in _USER_FIELDS}, **own}
+        if set(own) != keys or not all(_fills_in(value) for value in values.values()):
+            messages.append(full(user, own))
+            continue
+        message = EmailMultiAlternatives(
+            " ".join(fill(subject, values, False).split()), fill(text, values, False), to=[user.email]
+        )
+        message.attach_alternative(fill(html, values, True), "text/html")
+        if not checked:
+            expected = full(user, own)
+            if (expected.subject, expected.body, expected.alternatives) != (
+                message.subject,
+                message.body,
+                message.alternatives,
+            ):
+                return messages + [expected] + [full(u, o) for u, o in group[index + 1 :]]
+            checked = True
+        messages.append(message)
+    return messages
+
+
+def _message(to, template: str, context: dict) -> EmailMultiAlternatives:
     context = {"recipient": to, "site_url": settings.SITE_URL, **context}
     with translation.override(getattr(to, "language", None) or settings.LANGUAGE_CODE):
         subject = " ".join(_render_plain(f"mail/{template}_subject.txt", context).split())
@@ -26,8 +135,7 @@ def mail_send(*, to, template: str, context: dict) -> None:
         html = render_to_string(f"mail/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[to.email])
     message.attach_alternative(html, "text/html")
-    message.send()
-    transaction.on_commit(_flush_queue)
+    return message
 
 
 def _render_plain(name: str, context: dict) -> str:

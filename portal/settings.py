@@ -209,6 +209,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# django-mailer keeps a lock file while it sends; keep it out of the source tree.
-MAILER_LOCK_PATH = os.environ.get("MAILER_LOCK_PATH", str(Path(os.environ.get("TMPDIR", "/tmp")) / "seatkeeper-mailer"))
-MAILER_LOCK_WAIT_TIMEOUT = 5
+# django-mailer's lock file would make every request that flushes the queue wait for any other
+# that is sending. Not needed: each message is sent inside a transaction that re-reads and locks its
+# row (FOR UPDATE NOWAIT on PostgreSQL; SQLite's IMMEDIATE transactions serialise), so a message
+# deleted by another sender meanwhile is skipped, never sent twice.
+MAILER_USE_FILE_LOCK = False

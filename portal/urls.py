@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("my/products/", views.my_products, name="my-products"),
     path("teams/<int:team_id>/", views.team_home, name="team-home"),
+    path("teams/<int:team_id>/", include("licensing.subscriptions.urls")),
+    path("teams/<int:team_id>/users/", include("licensing.teams.urls")),
+    path("", include("licensing.accounts.urls")),  # /teams/<id>/invite/..., /invitations/<token>/
     # Signing in and out, passwords: django.contrib.auth's views with our templates.
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),

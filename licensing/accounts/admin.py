@@ -163,3 +163,6 @@ class InvitationAdmin(admin.ModelAdmin):
         member_ids = queryset.values_list("member_id", flat=True).distinct()
         members = Member.objects.filter(pk__in=member_ids).select_related("user", "team")
         resend_invitations(self, request, members)
+
+
+from licensing.accounts import admin_mailer  # noqa: E402, F401  (Mailer › Messages: "Retry sending")

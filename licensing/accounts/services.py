@@ -1,22 +1,30 @@
 """Bringing people into teams: invitations (R-U2..R-U7), their acceptance, and collaborators from a
 connected collaboration product (R-G1)."""
 
+import secrets
+from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing.accounts.models import Invitation, User, hash_token, new_token
+from licensing.activity.context import current_ip, current_via
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
 from licensing.teams.services import lock_teams, require
-from portal.mail import mail_send
+from portal.mail import mail_send, mail_send_many
 
 EMAIL_INVALID = _("Enter a valid e-mail address, like david.dejong@example.com.")
 FIRST_NAME_REQUIRED = _("Enter a first name.")
@@ -196,9 +204,14 @@ def invitation_accept(*, raw_token: str, password: str | None = None, signed_in_
     must be signed in as that account, so a forwarded mail cannot take someone else's seat.
     """
     invitation = invitation_for_token(raw_token)
-    # Lock the invitation row so that two clicks on the same link accept it once.
+    # Lock the team first, as every service does, then the invitation row, so that two clicks on the
+    # same link accept it once. Locking the member and team rows in the invitation's join instead
+    # deadlocks with an admin who holds the team and assigns the invited member a product meanwhile.
+    lock_teams(invitation.member.team)
     invitation = (
-        Invitation.objects.select_for_update().select_related("member__user", "member__team").get(pk=invitation.pk)
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("member__user", "member__team")
+        .get(pk=invitation.pk)
     )
     if invitation.state != Invitation.State.PENDING:
         invitation_for_token(raw_token)  # raises the message for what happened meanwhile
@@ -241,3 +254,239 @@ def collaborator_add(*, team: Team, email: str, first_name: str, last_name: str)
         if existing is not None:
             return existing
     return member_invite(team=team, email=email, first_name=first_name, last_name=last_name, is_guest=True, actor=None)
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the language `user` reads the portal in, so that their mails come in it too (SPEC §4).
+    A language the portal does not offer is ignored."""
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+
+
+# --- Many people at once (Import, R-U6) ---------------------------------------------------------
+
+# E-mail addresses per query when looking up accounts: below every database's limit of parameters.
+_EMAIL_CHUNK = 900
+_BATCH_SIZE = 500
+
+
+@dataclass
+class InviteManyResult:
+    """What `member_invite_many` did, row by row: `members[i]` is the member invited for the i-th row,
+    or None when that row was refused, with the reasons in `errors[i]`."""
+
+    members: list[Member | None]
+    errors: list[list[str]]
+
+    @property
+    def created(self) -> list[Member]:
+        return [member for member in self.members if member is not None]
+
+
+@transaction.atomic
+def member_invite_many(*, team: Team, rows: Iterable, actor) -> InviteManyResult:
+    """Invite many people to `team` at once (R-U6): for every row what `member_invite` does for one,
+    in one transaction, with a number of queries that does not grow with the rows (but for chunks of
+    a few hundred).
+
+    Each row has `email`, `first_name`, `last_name` and `products` (an `imports.ImportRow` has them).
+    A row is invited whole or not at all. It is refused, with its reasons, while the other rows are
+    still invited, when its names or address are invalid, the address is already a member (or an
+    earlier row has it), or one of its products has no free seat once the earlier rows have theirs
+    (R-SE1). An address that has an account, in any case, uses that account (R-U7). Everyone invited
+    gets the invitation mail (R-U4) and a mail per product assigned (R-P3), and the activity log the
+    rows `member_invite` writes.
+    """
+    from licensing.subscriptions.models import Assignment, Product, ProductItem
+    from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION, _items_after
+
+    if actor is not None:
+        require(can_manage_members(actor, team))
+    rows = list(rows)
+    errors: list[list[str]] = [[] for _row in rows]
+    people = []  # (row index, e-mail address, first name, last name, products), rows that are well-formed
+    for index, row in enumerate(rows):
+        try:
+            email, first_name, last_name = person_clean(row.email, row.first_name, row.last_name)
+        except ValidationError as error:
+            errors[index] = [str(message) for message in error.messages]
+            continue
+        products = list({product.pk: product for product in (getattr(row, "products", None) or ())}.values())
+        people.append((index, email, first_name, last_name, products))
+
+    # Lock the team once, as member_invite does for one: the members and seats read below stay true
+    # until commit.
+    lock_teams(team)
+    accounts = _accounts_by_email(team, {person[1].lower() for person in people})
+    product_pks = {product.pk for person in people for product in person[4]}
+    pools = {product.pk: product for product in Product.objects.filter(pk__in=product_pks).with_seat_counts(team)}
+
+    invited = {}  # lower-case address -> the address as the row that has it gives it
+    taken: Counter = Counter()  # product pk -> seats the rows above take
+    chosen = []
+    for index, email, first_name, last_name, products in people:
+        key = email.lower()
+        account = accounts.get(key)
+        if key in invited or (account is not None and account.is_team_member):
+            known = account.email if account is not None else invited[key]
+            errors[index] = [str(ALREADY_MEMBER % {"email": known})]
+            continue
+        refusals = []
+        for product in products:
+            pool = pools[product.pk]
+            if pool.seats_purchased == 0:
+                refusals.append(str(NO_SUBSCRIPTION % {"product": pool.name}))
+            elif pool.seats_assigned + taken[pool.pk] >= pool.seats_purchased:
+                refusals.append(str(NO_FREE_SEAT % {"seats": pool.seats_purchased, "product": pool.name}))
+        if refusals:
+            errors[index] = refusals
+            continue
+        invited[key] = email
+        taken.update(product.pk for product in products)
+        chosen.append((index, email, first_name, last_name, [pools[product.pk] for product in products]))
+
+    now = timezone.now()
+    new_users = []
+    for _index, email, first_name, last_name, _products in chosen:
+        if email.lower() not in accounts:
+            user = User(email=User.objects.normalize_email(email), first_name=first_name, last_name=last_name)
+            # Unusable until the invitation sets one (R-U4). What set_unusable_password() stores, with
+            # a suffix from the OS's random source: 40 secrets.choice() calls a user add up for thousands.
+            user.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+            new_users.append(user)
+    # An account made meanwhile by another request is skipped here and used below (R-U7), as
+    # user_get_or_create does for one: the unique Lower(email) makes the second insert a conflict.
+    User.objects.bulk_create(new_users, batch_size=_BATCH_SIZE, ignore_conflicts=True)
+    accounts.update(_accounts_by_email(team, {user.email.lower() for user in new_users}))
+
+    members = [
+        Member(
+            team=team,
+            user=accounts[email.lower()],
+            status=Member.Status.INVITED,
+            invited_by=actor,
+            invited_at=now,
+        )
+        for _index, email, *_rest in chosen
+    ]
+    Member.objects.bulk_create(members, batch_size=_BATCH_SIZE)
+
+    expires_at = Invitation.default_expiry(now)
+    tokens, invitations = [], []
+    for member in members:
+        raw, digest = new_token()
+        tokens.append(raw)
+        invitations.append(
+            Invitation(member=member, token_hash=digest, sent_by=actor, created_at=now, expires_at=expires_at)
+        )
+    Invitation.objects.bulk_create(invitations, batch_size=_BATCH_SIZE)
+
+    items = defaultdict(list)  # product pk -> all its items: an assignment made here has them all (R-P2)
+    for item in ProductItem.objects.filter(product__in=pools.keys()):
+        items[item.product_id].append(item)
+    assignments = [
+        Assignment(member=member, product=product, assigned_by=actor, assigned_at=now)
+        for member, (*_person, products) in zip(members, chosen, strict=True)
+        for product in products
+    ]
+    Assignment.objects.bulk_create(assignments, batch_size=_BATCH_SIZE)
+    through = Assignment.items.through
+    through.objects.bulk_create(
+        [
+            through(assignment_id=assignment.pk, productitem_id=item.pk)
+            for assignment in assignments
+            for item in items[assignment.product_id]
+        ],
+        batch_size=_BATCH_SIZE,
+    )
+
+    events = []
+    for member, (*_person, products) in zip(members, chosen, strict=True):
+        user = member.user
+        name = user.get_full_name() or user.email
+        events.append(
+            _event_unsaved(
+                action=ActivityEvent.Action.MEMBER_INVITED,
+                actor=actor,
+                team=team,
+                target_user=user,
+                target=name,
+                after={"email": user.email, "guest": False},
+            )
+        )
+        events += [
+            _event_unsaved(
+                action=ActivityEvent.Action.PRODUCT_ASSIGNED,
+                actor=actor,
+                team=team,
+                target_user=user,
+                product=product,
+                target=name,
+                after=_items_after(items[product.pk]),
+            )
+            for product in products
+        ]
+    ActivityEvent.objects.bulk_create(events, batch_size=_BATCH_SIZE)
+
+    # The mails invitation_send and assignment_create send, queued in one go (R-U4, R-P3). Every
+    # invitation of this batch expires at the same moment.
+    for has_account in (False, True):
+        mail_send_many(
+            template="invitation",
+            context={
+                "team": team,
+                "actor": actor,
+                "invitation": {"expires_at": expires_at},
+                "has_account": has_account,
+            },
+            recipients=[
+                (member.user, {"accept_path": f"/invitations/{raw}/"})
+                for member, raw in zip(members, tokens, strict=True)
+                if member.user.has_usable_password() == has_account
+            ],
+        )
+    for product in pools.values():
+        mail_send_many(
+            template="product_assigned",
+            context={"team": team, "actor": actor, "product": product, "items": items[product.pk]},
+            recipients=[(a.member.user, {}) for a in assignments if a.product_id == product.pk],
+        )
+
+    result = InviteManyResult(members=[None] * len(rows), errors=errors)
+    for member, (index, *_person) in zip(members, chosen, strict=True):
+        result.members[index] = member
+    return result
+
+
+def _accounts_by_email(team: Team, emails: set[str]) -> dict[str, User]:
+    """The accounts of these lower-case addresses, by lower-case address, each with `is_team_member`
+    (of `team`). One query per _EMAIL_CHUNK addresses."""
+    found = {}
+    ordered = sorted(emails)
+    for start in range(0, len(ordered), _EMAIL_CHUNK):
+        users = (
+            User.objects.alias(email_lower=Lower("email"))
+            .filter(email_lower__in=ordered[start : start + _EMAIL_CHUNK])
+            .annotate(is_team_member=Exists(Member.objects.filter(team=team, user=OuterRef("pk"))))
+            .order_by()
+        )
+        found.update((user.email.lower(), user) for user in users)
+    return found
+
+
+def _event_unsaved(*, action: str, actor, team: Team, target_user, target: str, product=None, after=None):
+    """The activity row `event_record` would write, unsaved, for a bulk_create."""
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    return ActivityEvent(
+        action=action,
+        actor=actor,
+        via=current_via.get() if actor is not None else ActivityEvent.Via.SYSTEM,
+        team=team,
+        target_user=target_user,
+        product=product,
+        target=str(target)[:300],
+        after=after,
+        ip_address=current_ip.get(),
+    )

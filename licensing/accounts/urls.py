@@ -1,0 +1,20 @@
+"""Inviting and accepting (portal/urls.py includes this at the root): the team's "Invite users" dialog
+under /teams/<team_id>/invite/, and the public page the invitation mail links to, /invitations/<token>/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("teams/<int:team_id>/invite/", views.member_invite, name="member-invite"),
+    path("teams/<int:team_id>/invite/multiple/", views.invite_multiple, name="invite-multiple"),
+    path("teams/<int:team_id>/invite/import/", views.invite_import, name="invite-import"),
+    path("teams/<int:team_id>/invite/import/confirm/", views.invite_import_confirm, name="invite-import-confirm"),
+    path("teams/<int:team_id>/invite/import/example.csv", views.invite_import_example, name="invite-import-example"),
+    path("teams/<int:team_id>/invite/<int:member_id>/resend/", views.invitation_resend, name="invitation-resend"),
+    # The mails link here (licensing.accounts.services.invitation_send): keep the address.
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("language/", views.language_set, name="language-set"),
+]

@@ -1,0 +1,15 @@
+"""User management › By User, under /teams/<team_id>/users/ (portal/urls.py includes this)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "teams"
+
+urlpatterns = [
+    path("", views.member_list, name="member-list"),
+    path("bulk/", views.member_bulk, name="member-bulk"),
+    path("<int:member_id>/", views.member_detail, name="member-detail"),
+    path("<int:member_id>/role/", views.member_role, name="member-role"),
+    path("<int:member_id>/delete/", views.member_delete, name="member-delete"),
+]

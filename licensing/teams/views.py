@@ -1,0 +1,274 @@
+"""User management › By User (R-U1): the list of a team's members, a member's page, "Change role"
+(R-PA2, R-PA3, R-SA1, R-G2, R-G3), delete (R-D1..R-D3) and the bulk actions of the list.
+
+Each view loads the team for its admins (`team_for_admin`: 404 for outsiders, 403 for members who
+are not admins) and the member within that team, then calls a service, which decides, locks, audits
+and mails. Every dialog is a full page without JavaScript and an htmx fragment with it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from licensing.accounts.models import Invitation
+from licensing.subscriptions.models import Assignment
+from licensing.subscriptions.services import assignment_create, assignment_delete
+from licensing.subscriptions.views import member_products_context
+from licensing.teams import services
+from licensing.teams.filters import MemberFilter
+from licensing.teams.forms import MemberBulkForm, MemberRoleForm
+from licensing.teams.models import Member, Team
+from licensing.teams.permissions import can_manage_members
+from licensing.teams.tables import NAME_ORDER, PER_PAGE, MemberTable, member_name, members_for_list
+from portal.dialogs import dialog_done, render_dialog
+from portal.views import team_for_admin
+
+DOES_NOT_HAVE = gettext_lazy("%(name)s does not have %(product)s.")
+
+
+def _member(team: Team, member_id: int) -> Member:
+    """A member of `team`; another team's member is 404."""
+    return get_object_or_404(
+        Member.objects.filter(team=team).select_related("user", "team", "invited_by"), pk=member_id
+    )
+
+
+def _list_url(team: Team, query: str = "") -> str:
+    url = reverse("teams:member-list", kwargs={"team_id": team.pk})
+    # Parsed and encoded again: whatever was posted, only a query string of this list comes out.
+    query = QueryDict(query.lstrip("?")).urlencode()
+    return f"{url}?{query}" if query else url
+
+
+def _detail_url(member: Member) -> str:
+    return reverse("teams:member-detail", kwargs={"team_id": member.team_id, "member_id": member.pk})
+
+
+# --- The list -----------------------------------------------------------------------------------
+
+
+@login_required
+def member_list(request, team_id: int):
+    """By User: the team's members, searched, filtered, sorted and paginated, in a fixed number of
+    queries however many there are (R-U1, R-G4)."""
+    team = team_for_admin(request, team_id)
+    filterset = MemberFilter(request.GET, queryset=members_for_list(team), team=team)
+    table = MemberTable(filterset.qs, team=team, request=request)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    counts = team.members.aggregate(
+        total=Count("pk"),
+        invited=Count("pk", filter=Q(status=Member.Status.INVITED)),
+        guests=Count("pk", filter=Q(is_guest=True)),
+    )
+    context = {
+        "team": team,
+        "filter": filterset,
+        "table": table,
+        "counts": counts,
+        "bulk_form": MemberBulkForm(team=team, initial={"query": request.GET.urlencode()}),
+        "bulk_products": filterset.filters["product"].queryset,
+    }
+    return render(request, "teams/member_list.html", context)
+
+
+# --- A member's page ----------------------------------------------------------------------------
+
+
+@login_required
+def member_detail(request, team_id: int, member_id: int):
+    """A user's page: contact details, role and status, "Resend invite" for an invited user (R-U5),
+    the products section (R-P1..R-P4), "Change role" and the trash icon (R-D3)."""
+    team = team_for_admin(request, team_id)
+    member = _member(team, member_id)
+    invitation = None
+    if member.status == Member.Status.INVITED:
+        invitation = Invitation.objects.filter(member=member).order_by("-created_at", "-pk").first()
+    context = {"team": team, "member": member, "invitation": invitation, **member_products_context(member)}
+    return render(request, "teams/member_detail.html", context)
+
+
+# --- Change role --------------------------------------------------------------------------------
+
+
+def _role_changed_message(member: Member, old_role: str, old_guest: bool, former: Member | None) -> str:
+    """What the admin reads after "Save", in their words."""
+    names = {"name": member_name(member), "team": member.team.name}
+    parts = []
+    if member.role != old_role:
+        if member.role == Member.Role.PRIMARY_ADMIN:
+            parts.append(_("%(name)s is now the primary admin of %(team)s.") % names)
+            if former is not None and former.pk != member.pk:
+                parts.append(_("%(name)s is now a secondary admin.") % {"name": member_name(former)})
+        elif member.role == Member.Role.SECONDARY_ADMIN:
+            parts.append(_("%(name)s is now a secondary admin.") % names)
+        else:
+            parts.append(_("%(name)s is now a user.") % names)
+    if member.is_guest != old_guest:
+        parts.append(
+            (_("%(name)s is now a guest.") if member.is_guest else _("%(name)s is no longer a guest.")) % names
+        )
+    return " ".join(parts)
+
+
+@login_required
+def member_role(request, team_id: int, member_id: int):
+    """ "Change role": User, Secondary admin, Primary admin and "This is a guest user" (R-SA1, R-G2).
+
+    Choosing Primary admin for a secondary admin asks first, in a second step of the dialog, with
+    "Reassign primary admin" (R-PA2); the former primary admin becomes a secondary admin (R-PA3).
+    The choices the rules forbid are disabled with the reason, and refused by the service if sent."""
+    team = team_for_admin(request, team_id)
+    member = _member(team, member_id)
+    form = MemberRoleForm(request.POST if request.method == "POST" else None, member=member)
+    context = {"team": team, "member": member, "form": form}
+    if form.is_valid():
+        role, is_guest = form.cleaned_data["role"], form.cleaned_data["is_guest"]
+        reassigning = role == Member.Role.PRIMARY_ADMIN and member.role == Member.Role.SECONDARY_ADMIN
+        former = team.primary_admin if reassigning else None
+        if reassigning and not is_guest and not form.cleaned_data["confirm"]:
+            # R-PA2: ask before the primary admin changes hands.
+            return render_dialog(request, "teams/member_role.html", {**context, "confirming": True, "former": former})
+        old_role, old_guest = member.role, member.is_guest
+        try:
+            member = services.member_change_role(member=member, role=role, is_guest=is_guest, actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            message = _role_changed_message(member, old_role, old_guest, former)
+            if message:
+                messages.success(request, message)
+            else:
+                messages.info(request, _("Nothing changed."))
+            if not can_manage_members(request.user, team):  # an admin who made themselves a user
+                messages.info(request, _("You are no longer an admin of %(team)s.") % {"team": team.name})
+                return dialog_done(request, reverse("home"))
+            return dialog_done(request, _detail_url(member))
+    return render_dialog(request, "teams/member_role.html", context)
+
+
+# --- Delete -------------------------------------------------------------------------------------
+
+
+@login_required
+def member_delete(request, team_id: int, member_id: int):
+    """The trash icon: a confirmation that lists what the person loses in this team and says that
+    their account stays (R-D1, R-D3), then "Delete". An admin is not deleted until their role is
+    User (R-D2): the dialog says so and has no "Delete"."""
+    team = team_for_admin(request, team_id)
+    member = _member(team, member_id)
+    errors = []
+    if request.method == "POST":
+        try:
+            services.member_delete(member=member, actor=request.user)
+        except ValidationError as error:
+            errors = error.messages
+            member.refresh_from_db()
+        else:
+            messages.success(
+                request, _("%(name)s is deleted from %(team)s.") % {"name": member_name(member), "team": team.name}
+            )
+            return dialog_done(request, _list_url(team))
+    assignments = (
+        Assignment.objects.filter(member=member)
+        .select_related("product")
+        .prefetch_related("items")
+        .order_by("product__name")
+    )
+    context = {
+        "team": team,
+        "member": member,
+        "assignments": assignments,
+        "errors": errors,
+        "refusal": services.ADMIN_CANNOT_BE_DELETED % {"name": member_name(member)} if member.is_admin else "",
+    }
+    return render_dialog(request, "teams/member_delete.html", context)
+
+
+# --- Bulk actions -------------------------------------------------------------------------------
+
+
+def _bulk_apply(action: str, members: list[Member], product, actor) -> tuple[list[Member], list[tuple[Member, str]]]:
+    """Call the service of `action` for each member, each in its own transaction: a refused row
+    does not undo the others. Returns the members done and the refused ones with the reason."""
+    done, refused = [], []
+    for member in members:
+        try:
+            if action == MemberBulkForm.Action.DELETE:
+                services.member_delete(member=member, actor=actor)
+            elif action == MemberBulkForm.Action.ASSIGN:
+                assignment_create(member=member, product=product, actor=actor)
+            else:
+                assignment = Assignment.objects.filter(member=member, product=product).first()
+                if assignment is None:
+                    raise ValidationError(DOES_NOT_HAVE % {"name": member_name(member), "product": product.name})
+                assignment_delete(assignment=assignment, actor=actor)
+        except ValidationError as error:
+            refused.append((member, " ".join(error.messages)))
+        else:
+            done.append(member)
+    return done, refused
+
+
+def _bulk_summary(action: str, product, done: int, refused: list[tuple[Member, str]]):
+    """ "3 deleted; 1 not deleted:" and a line per refused row with its reason."""
+    n = len(refused)
+    if action == MemberBulkForm.Action.DELETE:
+        done_text = ngettext("%(count)d deleted", "%(count)d deleted", done)
+        refused_text = ngettext("%(count)d not deleted", "%(count)d not deleted", n)
+    elif action == MemberBulkForm.Action.ASSIGN:
+        done_text = ngettext("%(product)s assigned to %(count)d user", "%(product)s assigned to %(count)d users", done)
+        refused_text = ngettext("%(count)d not assigned", "%(count)d not assigned", n)
+    else:
+        done_text = ngettext(
+            "%(product)s unassigned from %(count)d user", "%(product)s unassigned from %(count)d users", done
+        )
+        refused_text = ngettext("%(count)d not unassigned", "%(count)d not unassigned", n)
+    product_name = product.name if product else ""
+    done_text = done_text % {"count": done, "product": product_name}
+    refused_text = refused_text % {"count": n, "product": product_name}
+    if not refused:
+        return format_html("{}.", done_text)
+    # A reason that names the person already says who; the others get the name in front.
+    lines = [(reason if member_name(m) in reason else f"{member_name(m)}: {reason}",) for m, reason in refused]
+    items = format_html_join("", "<li>{}</li>", lines)
+    if done:
+        return format_html('{}; {}:<ul class="sk-bulk-refusals">{}</ul>', done_text, refused_text, items)
+    return format_html('{}:<ul class="sk-bulk-refusals">{}</ul>', refused_text, items)
+
+
+@login_required
+@require_POST
+def member_bulk(request, team_id: int):
+    """The bulk actions of the list for the ticked rows: delete (asked first), assign a product with
+    all its items, unassign a product. Each row goes through the service on its own; the summary
+    says what was done and why each refused row was refused."""
+    team = team_for_admin(request, team_id)
+    form = MemberBulkForm(request.POST, team=team)
+    context = {"team": team, "form": form, "list_url": _list_url(team, request.POST.get("query", ""))}
+    if not form.is_valid():
+        return render_dialog(request, "teams/member_bulk.html", context)
+    data = form.cleaned_data
+    members = list(
+        data["members"]
+        .prefetch_related(
+            Prefetch("assignments", queryset=Assignment.objects.select_related("product").order_by("product__name"))
+        )
+        .order_by(*NAME_ORDER)  # the list's order
+    )
+    if data["action"] == MemberBulkForm.Action.DELETE and not data["confirm"]:
+        deletable = [m for m in members if not m.is_admin]
+        context.update(members=members, deletable=deletable, confirming=True)
+        return render_dialog(request, "teams/member_bulk.html", context)
+    done, refused = _bulk_apply(data["action"], members, data["product"], request.user)
+    summary = _bulk_summary(data["action"], data["product"], len(done), refused)
+    level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
+    messages.add_message(request, level, summary)
+    return dialog_done(request, context["list_url"])
