@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 # The suite runs on SQLite; when DATABASE_URL points to PostgreSQL it runs there too.
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-sqlite test-postgres lint format migrate seed bench clean help
 

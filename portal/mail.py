@@ -145,8 +145,11 @@ def _render_plain(name: str, context: dict) -> str:
 
 def _flush_queue() -> None:
     from mailer.engine import send_all
+    from mailer.models import Message
 
     try:
-        send_all()
+        # A transaction that queued several mails registers several flushes; the first sends them all.
+        if Message.objects.non_deferred().exists():
+            send_all()
     except Exception:  # the message stays queued; it must never break the change that sent it
         logger.exception("Sending queued mail failed; it stays in the queue.")
