@@ -104,6 +104,16 @@ def item_url(item: NavItem, team: Team | None) -> str | None:
         return None
 
 
+def is_current(item: NavItem, current_view: str | None) -> bool:
+    """Whether the page `current_view` belongs under `item`: the item's own page, or a page of the
+    same thing ("teams:member-detail" under "teams:member-list")."""
+    if not current_view:
+        return False
+    if current_view == item.url_name:
+        return True
+    return item.url_name.endswith("-list") and current_view.startswith(item.url_name.removesuffix("list"))
+
+
 def resolve(
     user, *, team: Team | None, team_admin: bool, current_view: str | None = None, personal: bool = True
 ) -> tuple[NavGroup, ...]:
@@ -122,7 +132,7 @@ def resolve(
                 continue
             url = item_url(item, team)
             if url is not None:
-                links.append(NavLink(item.label, url, item.icon, active=item.url_name == current_view))
+                links.append(NavLink(item.label, url, item.icon, active=is_current(item, current_view)))
         if links:
             is_team = any(item.team for item in section.items)
             groups.append(NavGroup(section.label, section.icon, tuple(links), team=is_team))

@@ -450,3 +450,13 @@ def test_an_admin_without_teams_still_gets_a_working_home_page(client, db):
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert response.context["team_cards"] == []
+
+
+def test_the_list_entry_stays_marked_on_the_pages_of_its_items():
+    from portal.navigation import NavItem, is_current
+
+    by_user = NavItem("By User", "teams:member-list", "people", team=True)
+    assert is_current(by_user, "teams:member-list")
+    assert is_current(by_user, "teams:member-detail")
+    assert not is_current(by_user, "teams:team-settings")
+    assert not is_current(by_user, None)
