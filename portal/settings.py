@@ -138,6 +138,21 @@ AUTH_PASSWORD_VALIDATORS = [
 # R-U5: how long an invitation stays valid. The guide says 90 days in one chapter, 7 in another.
 INVITATION_EXPIRY_DAYS = int(os.environ.get("INVITATION_EXPIRY_DAYS", "90"))
 
+# --- Desktop sign-in API (R-S1..R-S3, licensing/accounts/api.py) --------------------------------
+# How long a device stays signed in (R-S2); after that the software asks for the password again.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+# The licence check tells the software to check again after this many hours, and to keep working
+# without a connection until this many days after the last successful check.
+LICENCE_RECHECK_HOURS = int(os.environ.get("LICENCE_RECHECK_HOURS", "24"))
+LICENCE_OFFLINE_DAYS = int(os.environ.get("LICENCE_OFFLINE_DAYS", "30"))
+# Failed sign-ins allowed per client address and per e-mail address within the window; the next
+# attempt gets 429 with Retry-After. Counted in the database, so across all worker processes. Behind
+# a reverse proxy every client has the proxy's address: set the per-address limit to 0 (off) there
+# unless REMOTE_ADDR is the client's.
+API_SIGNIN_FAILURES_PER_IP = int(os.environ.get("API_SIGNIN_FAILURES_PER_IP", "10"))
+API_SIGNIN_FAILURES_PER_EMAIL = int(os.environ.get("API_SIGNIN_FAILURES_PER_EMAIL", "10"))
+API_SIGNIN_WINDOW_MINUTES = int(os.environ.get("API_SIGNIN_WINDOW_MINUTES", "15"))
+
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]

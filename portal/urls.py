@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from licensing.accounts.api import api
 from portal import views
 
 urlpatterns = [
@@ -39,6 +40,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),  # the desktop software: sign-in licensing (R-S1..R-S3)
 ]
 
 handler403 = views.permission_denied

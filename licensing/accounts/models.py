@@ -160,3 +160,73 @@ class Invitation(models.Model):
 
     def get_state_display(self) -> str:
         return self.State(self.state).label
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self) -> "ApiTokenQuerySet":
+        """Tokens that still sign their device in: neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A device signed in to the desktop software with an account (R-S2).
+
+    Signing in once gives the device a token; later starts of the software send it instead of the
+    password. Only a hash of the token is stored. The token works until it expires
+    (`API_TOKEN_DAYS` after sign-in) or is revoked: signed out by the device, by the person, or by an
+    admin of one of their teams from the user's page.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    device_name = models.CharField(_("device"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("signed in at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("signed out at"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signed-in device")
+        verbose_name_plural = _("signed-in devices")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return _("%(device)s of %(user)s") % {"device": self.device_name, "user": self.user}
+
+    @staticmethod
+    def default_expiry(now=None):
+        return (now or timezone.now()) + timedelta(days=settings.API_TOKEN_DAYS)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in of the desktop software, kept for the rate limit only: too many from one
+    address or for one e-mail address within `API_SIGNIN_WINDOW_MINUTES` and further attempts wait.
+
+    A table rather than the cache, so that every worker process counts the same failures. The
+    address typed is stored as a hash: what people type there (a password in the wrong field) is
+    nobody's business. Rows older than the window are deleted as new failures come in.
+    """
+
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    email_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
+        indexes = [
+            models.Index(fields=["ip_address", "created_at"]),
+            models.Index(fields=["email_hash", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.ip_address or '-'}"

@@ -17,4 +17,9 @@ urlpatterns = [
     # The mails link here (licensing.accounts.services.invitation_send): keep the address.
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("language/", views.language_set, name="language-set"),
+    path(
+        "teams/<int:team_id>/users/<int:member_id>/devices/<int:token_id>/sign-out/",
+        views.device_sign_out,
+        name="device-sign-out",
+    ),
 ]

@@ -38,6 +38,7 @@ from licensing.accounts.forms import (
     rows_formset,
 )
 from licensing.accounts.imports import MAX_ROWS, Outcome, import_confirm, parse_csv, parse_pasted, rows_from_data
+from licensing.accounts.models import ApiToken
 from licensing.teams.models import Member, Team
 from portal.dialogs import dialog_done, render_dialog
 from portal.views import EmailAuthenticationForm, team_for_admin
@@ -461,3 +462,25 @@ def language_set(request):
     if request.user.is_authenticated:
         services.user_set_language(user=request.user, language=language)
     return response
+
+
+# --- Signed-in devices (R-S2) -------------------------------------------------------------------
+
+DEVICE_SIGNED_OUT = gettext_lazy(
+    "%(device)s is signed out. The software on it asks %(name)s for their password at its next start."
+)
+
+
+@login_required
+@require_POST
+def device_sign_out(request, team_id: int, member_id: int, token_id: int):
+    """ "Sign out" beside a device on a user's page (templates/accounts/_devices.html): the desktop
+    software on it stops being signed in with the person's account (R-S2). A device signed out
+    already stays so."""
+    team = team_for_admin(request, team_id)
+    member = get_object_or_404(Member.objects.filter(team=team).select_related("user"), pk=member_id)
+    token = get_object_or_404(ApiToken.objects.filter(user=member.user), pk=token_id)
+    services.api_token_revoke(token=token, actor=request.user, team=team)
+    name = member.user.get_full_name() or member.user.email
+    messages.success(request, DEVICE_SIGNED_OUT % {"device": token.device_name, "name": name})
+    return redirect("teams:member-detail", team_id=team.pk, member_id=member.pk)

@@ -31,6 +31,7 @@ class ActivityEvent(models.Model):
         SUBSCRIPTION_RENEWED = "subscription_renewed", _("Subscription renewed")
         SUBSCRIPTION_MOVED = "subscription_moved", _("Subscription moved")
         CONTRACT_MANAGER_CHANGED = "contract_manager_changed", _("Contract manager changed")
+        DEVICE_SIGNED_OUT = "device_signed_out", _("Device signed out")
 
     class Via(models.TextChoices):
         PORTAL = "portal", _("Portal")

@@ -1,0 +1,219 @@
+"""A reference client of the licence API (licensing/accounts/api.py): what the desktop software's
+"Let's Get Started" screen does, on the command line, for demos and for support staff who want to
+see what a customer sees.
+
+    python -m licensing.client signin --email jan@example.com      # asks for the password
+    python -m licensing.client check draftpro
+    python -m licensing.client signout
+
+`--server URL` (before the command) chooses the portal: by default the one signed in to, else
+$SEATKEEPER_SERVER, else http://127.0.0.1:8000. `--state FILE` is where the token is kept (default
+~/.config/seatkeeper-client/state.json, readable by its owner only). Like the software, `check`
+keeps working without a connection until the `offline_until` of its last successful check.
+
+Exit status: 0 signed in, licensed or signed out; 1 when the server says no (wrong password, not
+licensed, signed out, unknown product, too many attempts); 2 when there is no answer to be had
+(server unreachable or unavailable, a usage error).
+
+Standard library only: it must run where Django is not installed.
+"""
+
+import argparse
+import contextlib
+import getpass
+import json
+import os
+import socket
+import sys
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+API_PREFIX = "/api/v1"
+TIMEOUT = 15  # seconds; the software would rather work offline than hang at start
+USER_AGENT = "seatkeeper-client/1"
+
+OK, REFUSED, NO_ANSWER = 0, 1, 2
+
+
+class NoAnswer(Exception):
+    """The server could not be reached, or could not answer (5xx)."""
+
+
+def default_state_path() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "seatkeeper-client" / "state.json"
+
+
+def load_state(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def save_state(path: Path, state: dict) -> None:
+    """Write the state readable by its owner only: it holds a token that signs the account in."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(state, file, indent=2)
+    os.replace(temporary, path)
+
+
+def call(server: str, method: str, path: str, *, body: dict | None = None, token: str | None = None):
+    """(status, JSON body or None, headers) of one request; NoAnswer when there is none to be had."""
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(server.rstrip("/") + API_PREFIX + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            status, raw, response_headers = response.status, response.read(), response.headers
+    except urllib.error.HTTPError as error:
+        status, raw, response_headers = error.code, error.read(), error.headers
+    except (urllib.error.URLError, OSError) as error:
+        raise NoAnswer(f"Cannot reach {server}: {getattr(error, 'reason', error)}") from error
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = None
+    if status >= 500:
+        retry = response_headers.get("Retry-After")
+        detail = (payload or {}).get("detail") if isinstance(payload, dict) else None
+        message = detail or f"The server answered {status}."
+        raise NoAnswer(f"{message} (retry after {retry} s)" if retry else message)
+    return status, payload, response_headers
+
+
+def when(value: str) -> str:
+    """An ISO 8601 moment from the server, in local time."""
+    return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def detail(payload) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("detail"), str):
+        return payload["detail"]
+    return json.dumps(payload)
+
+
+def signin(args, state: dict, out) -> int:
+    email = args.email or input("E-mail address: ").strip()
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    if state.get("token"):
+        # Signing in again replaces this device's token: sign the old one out rather than leave it
+        # working, unseen, on the user's page.
+        with contextlib.suppress(NoAnswer):
+            call(state.get("server") or args.server, "DELETE", "/auth/token", token=state["token"])
+    body = {"email": email, "password": password, "device_name": args.device}
+    status, payload, headers = call(args.server, "POST", "/auth/token", body=body)
+    if status == 201:
+        state.update(server=args.server, email=email, device_name=args.device, checks={}, **payload)
+        save_state(args.state, state)
+        print(f"Signed in as {email} on {args.device}, until {when(payload['expires_at'])}.", file=out)
+        return OK
+    message = detail(payload)
+    if status == 429 and headers.get("Retry-After"):
+        message += f" (retry after {headers['Retry-After']} s)"
+    print(message, file=out)
+    return REFUSED
+
+
+def check(args, state: dict, out) -> int:
+    if not state.get("token"):
+        print("You are not signed in. Sign in first: python -m licensing.client signin", file=out)
+        return REFUSED
+    code = args.product
+    try:
+        status, payload, _headers = call(args.server, "GET", f"/entitlements/{code}", token=state["token"])
+    except NoAnswer as error:
+        return check_offline(code, state, str(error), out)
+    if status == 200:
+        state.setdefault("checks", {})[code] = payload
+        save_state(args.state, state)
+        if payload["licensed"]:
+            items = ", ".join(payload["items"]) or "no items"
+            print(f"Licensed: {code} ({items}), with a seat in {payload['team']}.", file=out)
+            print(
+                f"Checks again after {when(payload['recheck_after'])}; "
+                f"works offline until {when(payload['offline_until'])}.",
+                file=out,
+            )
+            return OK
+        print(f"Not licensed: {code}. {payload['message']}", file=out)
+        return REFUSED
+    if status == 401:
+        state.pop("token", None)
+        save_state(args.state, state)
+    print(detail(payload), file=out)
+    return REFUSED
+
+
+def check_offline(code: str, state: dict, reason: str, out) -> int:
+    """What the software does without an answer: it trusts its last successful check until that
+    check's `offline_until`."""
+    last = state.get("checks", {}).get(code)
+    if last and last.get("licensed") and datetime.fromisoformat(last["offline_until"]) > datetime.now(UTC):
+        print(f"{reason}", file=out)
+        print(f"Licensed (offline): {code} ({', '.join(last['items'])}) until {when(last['offline_until'])}.", file=out)
+        return OK
+    print(f"{reason}", file=out)
+    print(f"Not licensed offline: {code} has no recent successful check on this device.", file=out)
+    return NO_ANSWER
+
+
+def signout(args, state: dict, out) -> int:
+    token = state.pop("token", None)
+    if token:
+        status, payload, _headers = call(args.server, "DELETE", "/auth/token", token=token)
+        if status not in (204, 401):  # 401: signed out already, by an admin or by expiry
+            print(detail(payload), file=out)
+            return REFUSED
+    state.pop("expires_at", None)
+    state["checks"] = {}
+    save_state(args.state, state)
+    print("Signed out.", file=out)
+    return OK
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(
+        prog="python -m licensing.client",
+        description="Sign in to Seatkeeper and check a licence, as the software does.",
+    )
+    main_parser.add_argument("--server", help=f"the portal's address (default: $SEATKEEPER_SERVER or {DEFAULT_SERVER})")
+    main_parser.add_argument("--state", type=Path, help=f"where the token is kept (default: {default_state_path()})")
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    signin_parser = commands.add_parser("signin", help="sign this device in with an e-mail address and password")
+    signin_parser.add_argument("--email", help="the account's e-mail address (asked for when left out)")
+    signin_parser.add_argument("--device", default=socket.gethostname(), help="this device's name (default: host name)")
+    signin_parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    check_parser = commands.add_parser("check", help="check the licence of a product")
+    check_parser.add_argument("product", help="the product's code, like draftpro")
+    commands.add_parser("signout", help="sign this device out")
+    return main_parser
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    out = out or sys.stdout
+    args = parser().parse_args(argv)
+    args.state = args.state or default_state_path()
+    state = load_state(args.state)
+    args.server = args.server or state.get("server") or os.environ.get("SEATKEEPER_SERVER") or DEFAULT_SERVER
+    command = {"signin": signin, "check": check, "signout": signout}[args.command]
+    try:
+        return command(args, state, out)
+    except NoAnswer as error:
+        print(error, file=out)
+        return NO_ANSWER
+
+
+if __name__ == "__main__":
+    sys.exit(main())
