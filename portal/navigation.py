@@ -51,7 +51,13 @@ NAVIGATION: tuple[NavSection, ...] = (
         ),
     ),
     # The team's own landing page heads the team screens; the sidebar shows the team's name above it.
-    NavSection(None, (NavItem(_("Team overview"), "team-home", "grid-1x2", team=True),)),
+    NavSection(
+        None,
+        (
+            NavItem(_("Team overview"), "team-home", "grid-1x2", team=True),
+            NavItem(_("Team settings"), "team_settings:team-settings", "gear", team=True),
+        ),
+    ),
     NavSection(
         _("User management"),
         (

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import contract_views, product_views, views
 
 app_name = "subscriptions"
 
@@ -22,5 +22,27 @@ urlpatterns = [
         "users/<int:member_id>/products/<int:product_id>/unassign/",
         views.member_product_unassign,
         name="member-product-unassign",
+    ),
+    # Billing & Orders › Contracts (R-T12).
+    path("contracts/", contract_views.contract_list, name="contract-list"),
+    path("contracts/<int:contract_id>/", contract_views.contract_detail, name="contract-detail"),
+    # User management › By Product (R-BP1, R-BP2).
+    path("products/", product_views.product_list, name="product-list"),
+    path("products/<int:product_id>/", product_views.product_detail, name="product-detail"),
+    path("products/<int:product_id>/assign/", product_views.product_assign_users, name="product-assign-users"),
+    path(
+        "products/<int:product_id>/assign/suggestions/",
+        product_views.product_assign_suggestions,
+        name="product-assign-suggestions",
+    ),
+    path(
+        "products/<int:product_id>/users/<int:member_id>/unassign/",
+        product_views.product_assignment_unassign,
+        name="product-assignment-unassign",
+    ),
+    path(
+        "products/<int:product_id>/users/<int:member_id>/items/",
+        product_views.product_assignment_change,
+        name="product-assignment-change",
     ),
 ]

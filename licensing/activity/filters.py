@@ -1,0 +1,177 @@
+"""Filters of Reporting › Activity log: a date range, the kind of event, a user, a product and a
+keyword search. The screen and its CSV export filter with this one FilterSet, so the export holds
+exactly the rows the admin sees."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from licensing.activity.models import ActivityEvent
+from licensing.subscriptions.models import Product
+from licensing.teams.filters import team_products
+from licensing.teams.models import Team
+
+DATES_REVERSED = _("The start date is after the end date.")
+
+
+def team_events(team: Team):
+    """Every event of `team`, newest first (the index on team, -created_at serves this order)."""
+    return ActivityEvent.objects.filter(team=team).order_by("-created_at", "-pk")
+
+
+# Above this many members the User list would be too long to use (and to send): the admin picks a
+# person by clicking their name in the log instead, which sets the same filter.
+MAX_PEOPLE_CHOICES = 500
+
+
+def log_people(team: Team):
+    """Whom the User filter accepts: the team's members and anyone who acted in or was concerned by
+    the team's log (support staff, deleted members). Correlated EXISTS on the indexed actor and
+    target_user columns, so that checking one chosen person reads a few rows, not the whole log."""
+    events = ActivityEvent.objects.filter(team=team)
+    return get_user_model().objects.filter(
+        Q(Exists(team.members.filter(user=OuterRef("pk"))))
+        | Q(Exists(events.filter(actor=OuterRef("pk"))))
+        | Q(Exists(events.filter(target_user=OuterRef("pk"))))
+    )
+
+
+def person_label(name: str, email: str) -> str:
+    return f"{name} ({email})" if name else email
+
+
+def people_choices(team: Team, chosen=None) -> list[tuple]:
+    """The options of the User filter: the team's members by name (none above MAX_PEOPLE_CHOICES),
+    and the person chosen, if not among them (a deleted member picked from the log)."""
+    members = list(
+        team.members.order_by(Lower("user__last_name"), Lower("user__first_name"), Lower("user__email")).values_list(
+            "user_id", "user__first_name", "user__last_name", "user__email"
+        )[: MAX_PEOPLE_CHOICES + 1]
+    )
+    if len(members) > MAX_PEOPLE_CHOICES:
+        members = []
+    choices = [(pk, person_label(f"{first} {last}".strip(), email)) for pk, first, last, email in members]
+    if chosen is not None and all(pk != chosen.pk for pk, _label in choices):
+        choices.insert(0, (chosen.pk, person_label(chosen.get_full_name(), chosen.email)))
+    return choices
+
+
+def product_choices(team: Team, chosen=None) -> list[tuple]:
+    """The options of the Product filter: the team's products (of its subscriptions and assignments;
+    a product whose subscription moved away is still found by the search), and the product chosen."""
+    choices = [(product.pk, product.name) for product in team_products(team)]
+    if chosen is not None and all(pk != chosen.pk for pk, _name in choices):
+        choices.insert(0, (chosen.pk, chosen.name))
+    return choices
+
+
+def start_of(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in the current time zone (the admin's dates are local)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+class EventFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError(DATES_REVERSED, code="dates_reversed")
+        return data
+
+
+class EventFilter(django_filters.FilterSet):
+    """The filters of the activity log over `team_events(team)`."""
+
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    since = django_filters.DateFilter(
+        method="filter_since", label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = django_filters.DateFilter(
+        method="filter_until", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    action = django_filters.ChoiceFilter(
+        choices=ActivityEvent.Action.choices, label=_("Event"), empty_label=_("All events")
+    )
+    # Events by the person and events about them: "what did Anna do" and "what happened to David".
+    user = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.none(), method="filter_user", label=_("User"), empty_label=_("All users")
+    )
+    # Any product is accepted: the log is the team's either way, and the catalogue is no secret.
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.all(), label=_("Product"), empty_label=_("All products")
+    )
+
+    class Meta:
+        model = ActivityEvent
+        fields = []
+        form = EventFilterForm
+
+    def __init__(self, data=None, *args, team: Team, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.team = team
+        self.filters["user"].queryset = log_people(team)
+        for name in ("action", "user", "product"):
+            self.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        for name in ("since", "until"):
+            self.form.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+
+    def add_choices(self) -> None:
+        """Fill the User and Product lists, for a screen that shows the form (the export does not).
+
+        They offer what is worth picking without reading the log (see the functions); what the filters
+        accept is the fields' querysets. django-filter's fields wrap `choices`, hence the widgets."""
+        fields, cleaned = self.form.fields, self.cleaned
+        fields["user"].widget.choices = [
+            ("", fields["user"].empty_label),
+            *people_choices(self.team, cleaned.get("user")),
+        ]
+        fields["product"].widget.choices = [
+            ("", fields["product"].empty_label),
+            *product_choices(self.team, cleaned.get("product")),
+        ]
+
+    @property
+    def cleaned(self) -> dict:
+        """The valid filter values (an invalid one, such as a malformed date, is left out)."""
+        self.form.is_valid()
+        return getattr(self.form, "cleaned_data", {})
+
+    @property
+    def is_filtered(self) -> bool:
+        """Whether anything narrows the log (for "Clear filters" and the empty text)."""
+        return any(self.cleaned.get(name) for name in ("q", "since", "until", "action", "user", "product"))
+
+    def filter_since(self, queryset, name, value):
+        return queryset.filter(created_at__gte=start_of(value))
+
+    def filter_until(self, queryset, name, value):
+        # The whole end day counts: before midnight at the start of the next day.
+        return queryset.filter(created_at__lt=start_of(value + datetime.timedelta(days=1)))
+
+    def filter_user(self, queryset, name, value):
+        return queryset.filter(Q(actor=value) | Q(target_user=value))
+
+    def filter_search(self, queryset, name, value):
+        # Every word must appear somewhere: in the target, the names and addresses of who acted and
+        # whom it concerned, the product, the IP address, or the values before and after.
+        for word in value.split():
+            queryset = queryset.filter(
+                Q(target__icontains=word)
+                | Q(actor__email__icontains=word)
+                | Q(actor__first_name__icontains=word)
+                | Q(actor__last_name__icontains=word)
+                | Q(target_user__email__icontains=word)
+                | Q(target_user__first_name__icontains=word)
+                | Q(target_user__last_name__icontains=word)
+                | Q(product__name__icontains=word)
+                | Q(ip_address__icontains=word)
+                | Q(before__icontains=word)
+                | Q(after__icontains=word)
+            )
+        return queryset

@@ -1,0 +1,391 @@
+"""The activity log table: when, who, what, the target, before → after, the IP address; and the same
+rows as CSV (`CSV_HEADER`, `csv_rows`), so that the export is the very table the admin sees.
+
+The log stores codes (`{"role": "user"}`, `{"items": ["cloud-render"]}`); `changes` turns them into
+words ("Role: User → Secondary admin"). Role, status and plan codes are the models' choices; item
+codes become item names with one query for a page (or a chunk of the export), never one per row."""
+
+import datetime
+import functools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+import django_tables2 as tables
+from django.conf import settings
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from licensing.activity.models import ActivityEvent
+from licensing.subscriptions.models import ProductItem, Subscription
+from licensing.teams.models import Member, Team
+
+PER_PAGE = 50
+EMPTY = "—"
+
+# --- Before and after in words --------------------------------------------------------------------
+
+# (product id, item code) → (kind, name): the kind orders items as the portal lists them elsewhere.
+ItemNames = dict[tuple[int, str], tuple[str, str]]
+
+
+def item_names(events: Iterable[ActivityEvent]) -> ItemNames:
+    """(product id, item code) → (kind, name) for every item code in `events`, in one query (none
+    if no event names items)."""
+    codes, products = set(), set()
+    for event in events:
+        for side in (event.before, event.after):
+            if isinstance(side, dict) and isinstance(side.get("items"), list) and event.product_id:
+                codes.update(str(code) for code in side["items"])
+                products.add(event.product_id)
+    if not codes:
+        return {}
+    rows = (
+        ProductItem.objects.filter(product_id__in=products, code__in=codes)
+        .order_by()  # the model's ordering would join the products for nothing
+        .values_list("product_id", "code", "kind", "name")
+    )
+    return {(product_id, code): (kind, name) for product_id, code, kind, name in rows}
+
+
+# What each key of `before` / `after` is called and how its value reads. A key not listed here is
+# shown with its own name, so that a new kind of event is readable before it gets a label.
+FIELDS = {
+    "role": (_("Role"), "role"),
+    "guest": (_("Guest"), "yes_no"),
+    "status": (_("Status"), "status"),
+    "items": (_("Items"), "items"),
+    "products": (_("Products"), "plain"),
+    "name": (_("Name"), "plain"),
+    "primary_admin": (_("Primary admin"), "plain"),
+    "email": (_("E-mail address"), "plain"),
+    "expires_at": (_("Invitation expires"), "moment"),
+    "device": (_("Device"), "plain"),
+    "signed_in_at": (_("Signed in"), "moment"),
+    "signed_out_at": (_("Signed out"), "moment"),
+    "contract": (_("Contract"), "plain"),
+    "seats": (_("Seats"), "plain"),
+    "plan": (_("Plan"), "plan"),
+    "term_end": (_("Term ends"), "day"),
+    "manager": (_("Contract manager"), "plain"),
+    "team": (_("Team"), "plain"),
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _words(language: str) -> dict:
+    # Called with `language` active. Translated once per language, not per row: Django's
+    # get_FOO_display() translates every choice on each call (20 gettext calls a row of the export).
+    return {
+        "action": {value: str(label) for value, label in ActivityEvent.Action.choices},
+        "role": {value: str(label) for value, label in Member.Role.choices},
+        "status": {value: str(label) for value, label in Member.Status.choices},
+        "plan": {value: str(label) for value, label in Subscription.Plan.choices},
+        "field": {key: str(label) for key, (label, _kind) in FIELDS.items()},
+        "yes": gettext("Yes"),
+        "no": gettext("No"),
+        "none": gettext("none"),
+        "system": gettext("System"),
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed value of an event: "Role", "User", "Secondary admin". `before` is None for a value
+    that was set (an invitation's e-mail address), `after` None for one that went (items unassigned)."""
+
+    label: str
+    before: str | None
+    after: str | None
+
+    def __str__(self) -> str:
+        if self.before is None:
+            return f"{self.label}: {self.after}"
+        return f"{self.label}: {self.before} → {self.after if self.after is not None else EMPTY}"
+
+
+class LogReader:
+    """Events in words, for one batch of events (a page, a chunk of the export): the item names of
+    the batch in one query, the labels in the language of the request."""
+
+    def __init__(self, events: Iterable[ActivityEvent]):
+        self.names = item_names(events)
+        self.words = _words(get_language() or settings.LANGUAGE_CODE)
+
+    def action(self, event: ActivityEvent) -> str:
+        return self.words["action"].get(event.action, event.action)
+
+    def changes(self, event: ActivityEvent) -> list[Change]:
+        """The values `event` changed, in words, in the order the event stores them."""
+        before = event.before if isinstance(event.before, dict) else {}
+        after = event.after if isinstance(event.after, dict) else {}
+        result = []
+        for key in dict.fromkeys([*before, *after]):
+            label = self.words["field"].get(key) or key.replace("_", " ").capitalize()
+            kind = FIELDS[key][1] if key in FIELDS else "plain"
+            result.append(Change(label, self._value(before, key, kind, event), self._value(after, key, kind, event)))
+        return result
+
+    def side_text(self, event: ActivityEvent, side: str) -> str:
+        """The `before` or `after` of `event` as one line of text: "Role: User; Guest: No"."""
+        parts = []
+        for change in self.changes(event):
+            value = change.before if side == "before" else change.after
+            if value is not None:
+                parts.append(f"{change.label}: {value}")
+        return "; ".join(parts)
+
+    def _value(self, values: dict, key: str, kind: str, event: ActivityEvent) -> str | None:
+        if key not in values:
+            return None
+        value = values[key]
+        if value is None:
+            return EMPTY
+        if kind in ("role", "status", "plan"):
+            return self.words[kind].get(value, str(value))
+        if kind == "items" and isinstance(value, list):
+            # In the order the portal lists a product's items (kind, name); an item since removed
+            # from the product keeps its code, at the end.
+            known = [self.names.get((event.product_id, str(code)), ("~", str(code))) for code in value]
+            return self._listing([name for _kind, name in sorted(known)])
+        if kind == "moment":
+            return _moment(value)
+        if kind == "day":
+            return _day(value)
+        if isinstance(value, bool):
+            return self.words["yes"] if value else self.words["no"]
+        if isinstance(value, list):
+            return self._listing(value)
+        return str(value)
+
+    def _listing(self, values: list) -> str:
+        return ", ".join(str(value) for value in values) if values else self.words["none"]
+
+
+def _moment(value) -> str:
+    try:
+        moment = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return date_format(moment, "j M Y H:i")
+
+
+def _day(value) -> str:
+    try:
+        return date_format(datetime.date.fromisoformat(str(value)), "j M Y")
+    except ValueError:
+        return str(value)
+
+
+def person_name(user) -> str:
+    return user.get_full_name() or user.email
+
+
+# --- The table ------------------------------------------------------------------------------------
+
+ACTION_ICONS = {
+    ActivityEvent.Action.MEMBER_INVITED: "person-plus",
+    ActivityEvent.Action.INVITATION_RESENT: "envelope-arrow-up",
+    ActivityEvent.Action.INVITATION_ACCEPTED: "person-check",
+    ActivityEvent.Action.MEMBER_DELETED: "person-x",
+    ActivityEvent.Action.ROLE_CHANGED: "person-gear",
+    ActivityEvent.Action.GUEST_CHANGED: "briefcase",
+    ActivityEvent.Action.PRODUCT_ASSIGNED: "plus-square",
+    ActivityEvent.Action.ASSIGNMENT_CHANGED: "ui-checks",
+    ActivityEvent.Action.PRODUCT_UNASSIGNED: "dash-square",
+    ActivityEvent.Action.TEAM_CREATED: "people",
+    ActivityEvent.Action.TEAM_RENAMED: "pencil",
+    ActivityEvent.Action.SUBSCRIPTION_ADDED: "bag-plus",
+    ActivityEvent.Action.SEATS_CHANGED: "123",
+    ActivityEvent.Action.SUBSCRIPTION_RENEWED: "arrow-repeat",
+    ActivityEvent.Action.SUBSCRIPTION_MOVED: "arrow-left-right",
+    ActivityEvent.Action.CONTRACT_MANAGER_CHANGED: "person-vcard",
+    ActivityEvent.Action.DEVICE_SIGNED_OUT: "laptop",
+}
+
+
+class ActivityTable(tables.Table):
+    """One row per event of the team, newest first; only "When" sorts (the log is read in time)."""
+
+    when = tables.Column(
+        verbose_name=_("When"),
+        accessor="created_at",
+        order_by=("created_at", "pk"),
+        attrs={"td": {"class": "sk-log-when"}},
+    )
+    who = tables.Column(verbose_name=_("Who"), accessor="actor", empty_values=(), orderable=False)
+    what = tables.Column(verbose_name=_("What"), accessor="action", orderable=False)
+    target = tables.Column(verbose_name=_("Target"), empty_values=(), orderable=False)
+    change = tables.Column(
+        verbose_name=_("Before → after"), accessor="pk", orderable=False, attrs={"td": {"class": "sk-log-change"}}
+    )
+    ip_address = tables.Column(verbose_name=_("IP address"), orderable=False, attrs={"td": {"class": "sk-log-ip"}})
+
+    class Meta:
+        model = ActivityEvent
+        fields = ()
+        sequence = ("when", "who", "what", "target", "change", "ip_address")
+        order_by = ("-when",)
+        template_name = "activity/_event_table.html"
+        attrs = {"class": "table sk-table sk-log-table mb-0"}
+        empty_text = _("No events match these filters.")
+        per_page = PER_PAGE
+        default = EMPTY
+
+    def __init__(self, *args, team: Team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self._reader = None
+
+    @property
+    def reader(self) -> LogReader:
+        """Words for the page's events: one query for the item names of the page. Iterating the
+        page's queryset here fills its cache, so the rows below read the same rows, no new query."""
+        if self._reader is None:
+            # The page's BoundRows wrap the sliced queryset that the rows iterate: iterate that one.
+            self._reader = LogReader(self.page.object_list.data if getattr(self, "page", None) else self.data)
+        return self._reader
+
+    def person_url(self, user) -> str:
+        """This list filtered on `user` (what they did and what was done to them), from page 1."""
+        query = self.request.GET.copy() if self.request is not None else QueryDict(mutable=True)
+        query.pop(self.prefixed_page_field, None)
+        query["user"] = str(user.pk)
+        return f"?{query.urlencode()}"
+
+    def _person(self, user, text: str, css: str):
+        title = gettext("Show only the activity of %(name)s") % {"name": person_name(user)}
+        return format_html(
+            '<a class="{} sk-log-filter-link" href="{}" title="{}">{}</a>', css, self.person_url(user), title, text
+        )
+
+    def render_when(self, value):
+        local = timezone.localtime(value)
+        return format_html(
+            '<time datetime="{}" title="{}"><span class="sk-log-date">{}</span>'
+            ' <span class="sk-log-time">{}</span></time>',
+            local.isoformat(),
+            date_format(local, "j F Y, H:i:s O"),
+            date_format(local, "j M Y"),
+            date_format(local, "H:i"),
+        )
+
+    def render_who(self, record: ActivityEvent):
+        if record.actor is None:
+            return format_html(
+                '<span class="sk-log-system"><i class="bi bi-gear" aria-hidden="true"></i> {}</span>',
+                self.reader.words["system"],
+            )
+        badge = ""
+        if record.via == ActivityEvent.Via.ADMIN:
+            badge = format_html(
+                ' <span class="badge sk-log-badge sk-log-support" title="{}">{}</span>',
+                gettext("Done by the vendor's support staff in the Django admin"),
+                gettext("Support"),
+            )
+        elif record.via == ActivityEvent.Via.API:
+            badge = format_html(' <span class="badge sk-log-badge">{}</span>', gettext("API"))
+        actor = record.actor
+        name = actor.get_full_name()
+        email = format_html('<span class="sk-log-sub">{}</span>', actor.email) if name else ""
+        return format_html("{}{}{}", self._person(actor, name or actor.email, "sk-log-person"), badge, email)
+
+    def render_what(self, record: ActivityEvent):
+        product = format_html('<span class="sk-log-sub">{}</span>', record.product.name) if record.product else ""
+        return format_html(
+            '<span class="sk-log-action"><i class="bi bi-{}" aria-hidden="true"></i> {}</span>{}',
+            ACTION_ICONS.get(record.action, "dot"),
+            self.reader.action(record),
+            product,
+        )
+
+    def render_target(self, record: ActivityEvent):
+        user = record.target_user
+        if user is None:
+            return format_html('<span class="sk-log-target">{}</span>', record.target) if record.target else EMPTY
+        email = format_html('<span class="sk-log-sub">{}</span>', user.email) if user.email != record.target else ""
+        return format_html("{}{}", self._person(user, record.target or person_name(user), "sk-log-target"), email)
+
+    def render_change(self, record: ActivityEvent):
+        lines = self.reader.changes(record)
+        if not lines:
+            return EMPTY
+        return format_html(
+            '<ul class="sk-log-changes list-unstyled mb-0">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((self._change_html(change),) for change in lines)),
+        )
+
+    @staticmethod
+    def _change_html(change: Change):
+        label = format_html('<span class="sk-change-label">{}:</span>', change.label)
+        if change.before is None:
+            return format_html('{} <span class="sk-change-new">{}</span>', label, change.after)
+        after = change.after if change.after is not None else EMPTY
+        # The arrow is read out ("right arrow") between the two values; no hidden words, which
+        # would also land in a copied text.
+        return format_html(
+            '{} <span class="sk-change-old">{}</span> <span class="sk-change-arrow">→</span>'
+            ' <span class="sk-change-new">{}</span>',
+            label,
+            change.before,
+            after,
+        )
+
+
+# --- The same rows as CSV -------------------------------------------------------------------------
+
+# The columns of "Export as CSV", in this order (documented in the template's help text too):
+# when: ISO 8601 with the UTC offset; who_email / who_name: who acted ("System" for the system);
+# via: portal, admin (support staff), api or system; action: the event's code; action_label: its
+# name; target: whom or what it concerned; user_email: the user concerned; product: the product's
+# name; before / after: the changed values in words ("Role: User"); ip_address: where it came from.
+CSV_HEADER = [
+    "when",
+    "who_email",
+    "who_name",
+    "via",
+    "action",
+    "action_label",
+    "target",
+    "user_email",
+    "product",
+    "before",
+    "after",
+    "ip_address",
+]
+CHUNK_SIZE = 2000
+
+
+def csv_row(event: ActivityEvent, reader: LogReader) -> list:
+    """One event as the cells of CSV_HEADER."""
+    actor = event.actor
+    return [
+        timezone.localtime(event.created_at).replace(microsecond=0),
+        actor.email if actor else "",
+        person_name(actor) if actor else reader.words["system"],
+        event.via,
+        event.action,
+        reader.action(event),
+        event.target,
+        event.target_user.email if event.target_user else "",
+        event.product.name if event.product else "",
+        reader.side_text(event, "before"),
+        reader.side_text(event, "after"),
+        event.ip_address or "",
+    ]
+
+
+def csv_rows(queryset) -> Iterator[list]:
+    """The rows of `queryset` (select_related as the table's) as CSV rows, read in chunks of
+    CHUNK_SIZE with one extra query per chunk for the item names, never all at once."""
+    events = queryset.iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(islice(events, CHUNK_SIZE)):
+        reader = LogReader(chunk)
+        for event in chunk:
+            yield csv_row(event, reader)
