@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "licensing.teams",
     "licensing.subscriptions",
     "licensing.activity",
+    "licensing.reports",
     "portal",
 ]
 

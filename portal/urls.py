@@ -13,6 +13,7 @@ urlpatterns = [
     path("teams/<int:team_id>/users/", include("licensing.teams.urls")),
     path("teams/<int:team_id>/settings/", include("licensing.teams.settings_urls")),
     path("teams/<int:team_id>/activity/", include("licensing.activity.urls")),
+    path("teams/<int:team_id>/reports/", include("licensing.reports.urls")),
     path("", include("licensing.accounts.urls")),  # /teams/<id>/invite/..., /invitations/<token>/
     # Signing in and out, passwords: django.contrib.auth's views with our templates.
     path("accounts/login/", views.LoginView.as_view(), name="login"),

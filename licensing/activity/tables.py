@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -52,28 +53,30 @@ def item_names(events: Iterable[ActivityEvent]) -> ItemNames:
     return {(product_id, code): (kind, name) for product_id, code, kind, name in rows}
 
 
-# What each key of `before` / `after` is called and how its value reads. A key not listed here is
-# shown with its own name, so that a new kind of event is readable before it gets a label.
+# What each key of `before` / `after` is called and how its value reads, in the order a row lists
+# them (PostgreSQL's jsonb keeps no order of its own). A key not listed here comes last, with its own
+# name, so that a new kind of event is readable before it gets a label.
 FIELDS = {
+    "name": (_("Name"), "plain"),
+    "email": (_("E-mail address"), "plain"),
     "role": (_("Role"), "role"),
     "guest": (_("Guest"), "yes_no"),
     "status": (_("Status"), "status"),
-    "items": (_("Items"), "items"),
-    "products": (_("Products"), "plain"),
-    "name": (_("Name"), "plain"),
     "primary_admin": (_("Primary admin"), "plain"),
-    "email": (_("E-mail address"), "plain"),
-    "expires_at": (_("Invitation expires"), "moment"),
-    "device": (_("Device"), "plain"),
-    "signed_in_at": (_("Signed in"), "moment"),
-    "signed_out_at": (_("Signed out"), "moment"),
+    "products": (_("Products"), "plain"),
+    "items": (_("Items"), "items"),
     "contract": (_("Contract"), "plain"),
-    "seats": (_("Seats"), "plain"),
     "plan": (_("Plan"), "plan"),
+    "seats": (_("Seats"), "plain"),
     "term_end": (_("Term ends"), "day"),
     "manager": (_("Contract manager"), "plain"),
     "team": (_("Team"), "plain"),
+    "device": (_("Device"), "plain"),
+    "signed_in_at": (_("Signed in"), "moment"),
+    "signed_out_at": (_("Signed out"), "moment"),
+    "expires_at": (_("Invitation expires"), "moment"),
 }
+FIELD_ORDER = {key: n for n, key in enumerate(FIELDS)}
 
 
 @functools.lru_cache(maxsize=8)
@@ -120,11 +123,11 @@ class LogReader:
         return self.words["action"].get(event.action, event.action)
 
     def changes(self, event: ActivityEvent) -> list[Change]:
-        """The values `event` changed, in words, in the order the event stores them."""
+        """The values `event` changed, in words, in the order of FIELDS."""
         before = event.before if isinstance(event.before, dict) else {}
         after = event.after if isinstance(event.after, dict) else {}
         result = []
-        for key in dict.fromkeys([*before, *after]):
+        for key in sorted({*before, *after}, key=lambda key: (FIELD_ORDER.get(key, len(FIELD_ORDER)), key)):
             label = self.words["field"].get(key) or key.replace("_", " ").capitalize()
             kind = FIELDS[key][1] if key in FIELDS else "plain"
             result.append(Change(label, self._value(before, key, kind, event), self._value(after, key, kind, event)))
@@ -219,13 +222,31 @@ class ActivityTable(tables.Table):
         order_by=("created_at", "pk"),
         attrs={"td": {"class": "sk-log-when"}},
     )
-    who = tables.Column(verbose_name=_("Who"), accessor="actor", empty_values=(), orderable=False)
-    what = tables.Column(verbose_name=_("What"), accessor="action", orderable=False)
-    target = tables.Column(verbose_name=_("Target"), empty_values=(), orderable=False)
+    # `data-label` names a cell where a phone shows each event as a card instead of a row.
+    who = tables.Column(
+        verbose_name=_("Who"),
+        accessor="actor",
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"class": "sk-log-who", "data-label": _("By")}},
+    )
+    what = tables.Column(
+        verbose_name=_("What"), accessor="action", orderable=False, attrs={"td": {"class": "sk-log-what"}}
+    )
+    target = tables.Column(
+        verbose_name=_("Target"),
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"class": "sk-log-target-cell", "data-label": _("Target")}},
+    )
     change = tables.Column(
         verbose_name=_("Before → after"), accessor="pk", orderable=False, attrs={"td": {"class": "sk-log-change"}}
     )
-    ip_address = tables.Column(verbose_name=_("IP address"), orderable=False, attrs={"td": {"class": "sk-log-ip"}})
+    ip_address = tables.Column(
+        verbose_name=_("IP address"),
+        orderable=False,
+        attrs={"td": {"class": "sk-log-ip", "data-label": _("IP address")}},
+    )
 
     class Meta:
         model = ActivityEvent
@@ -311,6 +332,10 @@ class ActivityTable(tables.Table):
             return format_html('<span class="sk-log-target">{}</span>', record.target) if record.target else EMPTY
         email = format_html('<span class="sk-log-sub">{}</span>', user.email) if user.email != record.target else ""
         return format_html("{}{}", self._person(user, record.target or person_name(user), "sk-log-target"), email)
+
+    def render_ip_address(self, value):
+        # One line for IPv4; a long IPv6 address may wrap, but only after a colon.
+        return format_html_join(mark_safe(":<wbr>"), "{}", ((part,) for part in str(value).split(":")))
 
     def render_change(self, record: ActivityEvent):
         lines = self.reader.changes(record)

@@ -5,8 +5,6 @@ both views answer GET alone. Both load the team for its admins (`team_for_admin`
 403 for members who are not admins) and build the log with the same `_log`, so the export holds
 exactly the rows and filters of the screen, in the screen's order."""
 
-import datetime
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Min
 from django.shortcuts import render
@@ -59,11 +57,7 @@ def export_filename(team: Team, filterset: EventFilter, queryset) -> str:
         since = since or (timezone.localdate(span["first"]) if span["first"] else today)
         until = until or (timezone.localdate(span["last"]) if span["last"] else today)
     team_slug = slugify(team.name) or f"team-{team.pk}"
-    return f"activity-{team_slug}-{_iso(since)}-to-{_iso(until)}.csv"
-
-
-def _iso(day: datetime.date) -> str:
-    return day.isoformat()
+    return f"activity-{team_slug}-{since.isoformat()}-to-{until.isoformat()}.csv"
 
 
 @require_GET

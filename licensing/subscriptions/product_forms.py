@@ -47,11 +47,6 @@ LIST_FULL = ngettext_lazy(
 )
 LIST_TOO_LONG = _("Assign at most %(max)d users at once here. For more, use the bulk actions of By User.")
 LIST_EMPTY = _("Add at least one user to the list first.")
-USERS_GONE = ngettext_lazy(
-    "%(count)d user on the list is no longer in this team and was taken off it.",
-    "%(count)d users on the list are no longer in this team and were taken off it.",
-    "count",
-)
 
 
 def name_of(user) -> str:

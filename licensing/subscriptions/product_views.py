@@ -38,7 +38,6 @@ from .views import ITEMS_SAVED, NOT_ASSIGNED, NOTHING_CHANGED, UNASSIGNED, ItemC
 ASSIGNED_TO = gettext_lazy("%(product)s is assigned to %(names)s.")
 ASSIGNED_TO_WITH_ITEMS = gettext_lazy("%(product)s is assigned to %(names)s, with %(items)s.")
 REFUSED_FOR = gettext_lazy("%(name)s: %(reason)s")
-NOTHING_ASSIGNED = gettext_lazy("Nothing is assigned.")
 
 # The query of a product's page that its actions return to: the search, the sort and the page.
 BACK_KEYS = ("q", "sort", "page")

@@ -211,7 +211,7 @@ def test_what_and_target_show_the_event_the_product_and_the_user_concerned(clien
             Action.SUBSCRIPTION_ADDED,
             None,
             {"plan": "pay_per_use", "contract": "C-1"},
-            "Plan: Pay Per Use Contract: C-1",
+            "Contract: C-1 Plan: Pay Per Use",
         ),
         (
             Action.CONTRACT_MANAGER_CHANGED,
@@ -252,6 +252,12 @@ def test_the_ip_address_is_shown(client, world):
     event(world, ip_address=None)
     sign_in(client, world, "primary")
     assert sorted(cells(client.get(url(world)), "ip_address")) == ["203.0.113.7", "—"]
+
+
+def test_a_long_ipv6_address_may_wrap_only_after_its_colons(client, world):
+    event(world, ip_address="2001:db8::8a2e:370:7334")
+    sign_in(client, world, "primary")
+    assert cells(client.get(url(world)), "ip_address") == ["2001:<wbr>db8:<wbr>:<wbr>8a2e:<wbr>370:<wbr>7334"]
 
 
 def test_a_change_made_through_the_portal_records_the_admins_address(client, named):
@@ -519,8 +525,8 @@ def test_the_export_names_items_and_holds_all_pages(client, world):
     assert len(table) == 61
     row = dict(zip(CSV_HEADER, table[1], strict=True))
     assert row["target"] == "Event 59"
-    assert row["before"] == "Items: Cloud rendering, DraftPro desktop; Role: User"  # as the portal lists items
-    assert row["after"] == "Items: DraftPro desktop; Role: Secondary admin"
+    assert row["before"] == "Role: User; Items: Cloud rendering, DraftPro desktop"  # as the portal lists items
+    assert row["after"] == "Role: Secondary admin; Items: DraftPro desktop"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,280 @@
+"""The figures of Reporting › Seat Usage (R-R1), computed in the database.
+
+A report covers a set of teams (one team, or every team the admin administers) and a period of whole
+days. Seat usage is one row per user, product, team and day (SeatUsage, written by the licence
+check, R-S3); every figure below is an aggregate over those rows (GROUP BY product, GROUP BY product
+and day, GROUP BY team, user and product): Python never loops over usage rows, only over the
+grouped results, whose number is bounded by products x days or by the page.
+
+The figures, per product:
+
+- **seats purchased**: the sum of the seats of the teams' subscriptions of the product that are
+  active today (R-SE1), as on By Product;
+- **seats assigned**: the teams' current assignments of the product;
+- **users who used it**: distinct users with at least one day of use of the product in the period;
+- **peak daily users**: the largest, over the days of the period, number of distinct users who used
+  the product that day;
+- **average daily users**: the sum over the days of the period of that day's distinct users, divided
+  by the number of days in the period, days without any use included;
+- **assigned but unused**: current assignments of the product whose user has no day of use of that
+  product, in that assignment's team, in the period: the seats an admin could reclaim.
+
+Seats purchased and assigned are today's: assignments keep no history. Per user and product (the By
+User tab): days used in the period, the last day of use on or before the period's end (for a seat
+unused in the period, the last use before it, if any) and the date of the current assignment.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Lower
+
+from licensing.accounts.models import User
+from licensing.subscriptions.models import Assignment, Product, SeatUsage, Subscription
+from licensing.teams.models import Member, Team
+
+
+@dataclass(frozen=True)
+class Period:
+    """A range of whole days, both ends included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def dates(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range(self.days)]
+
+
+def usage_in(teams: list[int], period: Period) -> QuerySet:
+    """The seat usage of the teams `teams` (primary keys) in `period`."""
+    return SeatUsage.objects.filter(team__in=teams, day__gte=period.start, day__lte=period.end)
+
+
+# --- By Product ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ProductUsage:
+    """One product's figures in a report (see the module's docstring for their definitions)."""
+
+    product: Product
+    seats_purchased: int
+    seats_assigned: int
+    users: int = 0
+    unused: int = 0
+    daily: list[int] = field(default_factory=list)  # distinct users per day of the period, in order
+
+    @property
+    def peak(self) -> int:
+        return max(self.daily, default=0)
+
+    @property
+    def average(self) -> float:
+        return sum(self.daily) / len(self.daily) if self.daily else 0.0
+
+
+def _count(queryset, column: str = "pk", aggregate=Count, group: str = "product"):
+    """A correlated subquery: `aggregate(column)` over `queryset` grouped by `group`, 0 if no rows."""
+    total = queryset.order_by().values(group).annotate(total=aggregate(column)).values("total")
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def products_with_seats(teams: list[int], period: Period, *, today: date) -> QuerySet:
+    """The products of the report: those the teams have an active subscription of, hold assignments
+    of, or used in the period; with `seats_purchased`, `seats_assigned` and `unused` over the teams."""
+    product = OuterRef("pk")
+    active = Subscription.objects.active(today).filter(team__in=teams)
+    assignments = Assignment.objects.filter(member__team__in=teams)
+    used = usage_in(teams, period).filter(
+        user=OuterRef("member__user"), product=OuterRef("product"), team=OuterRef("member__team")
+    )
+    return (
+        Product.objects.filter(
+            Q(pk__in=active.values("product"))
+            | Q(pk__in=assignments.values("product"))
+            | Q(pk__in=usage_in(teams, period).values("product"))
+        )
+        .annotate(
+            seats_purchased=_count(active.filter(product=product), "seats", Sum),
+            seats_assigned=_count(assignments.filter(product=product)),
+            unused=_count(assignments.filter(product=product).exclude(Exists(used))),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def product_usage(teams: list[int], period: Period, *, today: date, daily: bool = True) -> list[ProductUsage]:
+    """The By Product rows of a report, in three queries whatever the number of users or days: the
+    products with their seats, the distinct users per product, the distinct users per product and
+    day. `daily=False` leaves the last one out (and `daily` empty): the summary does not need it."""
+    usage = usage_in(teams, period).order_by()
+    users = dict(usage.values("product").annotate(n=Count("user", distinct=True)).values_list("product", "n"))
+    rows = {
+        product.pk: ProductUsage(
+            product=product,
+            seats_purchased=product.seats_purchased,
+            seats_assigned=product.seats_assigned,
+            users=users.get(product.pk, 0),
+            unused=product.unused,
+            daily=[0] * period.days if daily else [],
+        )
+        for product in products_with_seats(teams, period, today=today)
+    }
+    if not daily:
+        return list(rows.values())
+    # Grouped by day first: the order of the index on (team, day, product). In one team a user has at
+    # most one row per product and day (SeatUsage's unique constraint): counting rows is counting users,
+    # without the sort that DISTINCT costs. Across teams someone may have a row in each.
+    users_that_day = Count("user", distinct=True) if len(teams) > 1 else Count("pk")
+    daily = usage.values("day", "product").annotate(n=users_that_day).values_list("product", "day", "n")
+    for product_id, day, n in daily:
+        rows[product_id].daily[(day - period.start).days] = n
+    return list(rows.values())
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The report at a glance."""
+
+    users: int  # distinct users who used any product in the period
+    products_in_use: int  # products used on at least one day of the period
+    products: int
+    seats_assigned: int
+    seats_purchased: int
+
+
+def summary(teams: list[int], period: Period, products: list[ProductUsage]) -> Summary:
+    """The summary of a report whose By Product rows are `products` (one more query)."""
+    users = usage_in(teams, period).aggregate(n=Count("user", distinct=True))["n"]
+    return Summary(
+        users=users,
+        products_in_use=sum(1 for row in products if row.users),
+        products=len(products),
+        seats_assigned=sum(row.seats_assigned for row in products),
+        seats_purchased=sum(row.seats_purchased for row in products),
+    )
+
+
+# --- By User ------------------------------------------------------------------------------------
+
+# The columns of a By User row, in the order both halves of the union select them. The ids end in
+# "_key": "product" or "member_id" would clash with the fields of Assignment.
+USER_COLUMNS = (
+    "team_key",
+    "user_key",
+    "product_key",
+    "days_used",
+    "last_used",
+    "team_name",
+    "email",
+    "first_name",
+    "last_name",
+    "product_name",
+    "member_key",
+    "assignment_key",
+    "assigned_at",
+    "sort_last",
+    "sort_first",
+    "sort_email",
+)
+# People by last name, first name, e-mail whatever their case, as on By User; then product and team.
+NAME_ORDER = ("sort_last", "sort_first", "sort_email", "product_name", "team_name", "team_key", "product_key")
+
+
+def _sort_keys() -> dict:
+    return {"sort_last": Lower("last_name"), "sort_first": Lower("first_name"), "sort_email": Lower("email")}
+
+
+def user_usage(
+    teams: list[int],
+    period: Period,
+    *,
+    search: str = "",
+    product: Product | None = None,
+    unused_only: bool = False,
+) -> QuerySet:
+    """The By User rows of a report: a dict (keys USER_COLUMNS) per member (team and user) and
+    product, with `days_used`, `last_used`, and `assignment_key` and `assigned_at` (None when the
+    user holds no seat of the product there now), ordered by name.
+
+    The rows are those who used a product in the period (grouped usage, so someone unassigned since
+    is listed too), UNION ALL the current assignments without use in the period. In the first half
+    every column but the three keys and the two aggregates is a correlated subquery on the group's
+    keys: the GROUP BY stays on the keys, and names are looked up once per row of the result, not
+    once per day of usage. The search filters on a subquery of matching users for the same reason.
+
+    `unused_only`: only the second half, "assigned but not used in this range" (R-R1's seats to
+    reclaim)."""
+    usage = usage_in(teams, period).order_by()
+    assignments = Assignment.objects.filter(member__team__in=teams)
+    if product is not None:
+        usage, assignments = usage.filter(product=product), assignments.filter(product=product)
+    if search:
+        people = User.objects.all()
+        # Every word must appear in the first name, last name or e-mail address, as on By User.
+        for word in search.split():
+            people = people.filter(
+                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+            )
+        usage, assignments = usage.filter(user__in=people), assignments.filter(member__user__in=people)
+
+    # Assigned but not used in the period, with the last use before it, if any.
+    same_seat = {"user": OuterRef("member__user"), "product": OuterRef("product"), "team": OuterRef("member__team")}
+    before = SeatUsage.objects.filter(**same_seat, day__lt=period.start).order_by("-day")
+    idle = (
+        assignments.exclude(Exists(usage_in(teams, period).filter(**same_seat)))
+        .annotate(
+            team_key=F("member__team"),
+            user_key=F("member__user"),
+            product_key=F("product"),
+            days_used=Value(0),
+            last_used=Subquery(before.values("day")[:1]),
+            team_name=F("member__team__name"),
+            email=F("member__user__email"),
+            first_name=F("member__user__first_name"),
+            last_name=F("member__user__last_name"),
+            product_name=F("product__name"),
+            member_key=F("member"),
+            assignment_key=F("pk"),
+        )
+        .annotate(**_sort_keys())
+        .values(*USER_COLUMNS)
+        .order_by()
+    )
+    if unused_only:
+        return idle.order_by(*NAME_ORDER)
+
+    # Used in the period, grouped per team, user and product. The aggregates come first: the columns
+    # annotated after them are not added to the GROUP BY (their outer references are the keys).
+    group = {"team": OuterRef("team_key"), "user": OuterRef("user_key"), "product": OuterRef("product_key")}
+    held = Assignment.objects.filter(
+        member__team=group["team"], member__user=group["user"], product=group["product"]
+    ).order_by()
+    person = User.objects.filter(pk=group["user"]).order_by()
+    used = (
+        usage.values(team_key=F("team"), user_key=F("user"), product_key=F("product"))
+        .annotate(days_used=Count("pk"), last_used=Max("day"))  # one row per user, product, team and day
+        .annotate(
+            team_name=Subquery(Team.objects.filter(pk=group["team"]).order_by().values("name")),
+            email=Subquery(person.values("email")),
+            first_name=Subquery(person.values("first_name")),
+            last_name=Subquery(person.values("last_name")),
+            product_name=Subquery(Product.objects.filter(pk=group["product"]).order_by().values("name")),
+            member_key=Subquery(Member.objects.filter(team=group["team"], user=group["user"]).order_by().values("pk")),
+            assignment_key=Subquery(held.values("pk")),
+            assigned_at=Subquery(held.values("assigned_at")),
+        )
+        .annotate(
+            # Subqueries, not Lower() over the columns above: an expression would join the GROUP BY.
+            sort_last=Subquery(person.values(key=Lower("last_name"))),
+            sort_first=Subquery(person.values(key=Lower("first_name"))),
+            sort_email=Subquery(person.values(key=Lower("email"))),
+        )
+        .values(*USER_COLUMNS)
+    )
+    return used.union(idle, all=True).order_by(*NAME_ORDER)

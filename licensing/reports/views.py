@@ -1,0 +1,308 @@
+"""Reporting › Seat Usage (R-R1..R-R3): a team (or all the teams one administers), a time range, a
+summary, the By Product tab with a chart per product, the By User tab with "Unassign" for the seats
+to reclaim, and "Export as CSV" for each tab.
+
+Every view loads the team of the URL for its admins (`team_for_admin`: 404 for outsiders, 403 for
+members who are not admins). "All teams" (`?team=all`) covers exactly the teams the user
+administers, `Team.objects.administered_by(user)`, never more. The figures come from `queries.py`.
+
+The CSV exports hold exactly the rows of the tab, with its filters and order, every page; their
+columns, always these and in this order:
+
+- By Product: team, product, product_code, seats_purchased, seats_assigned, users,
+  peak_daily_users, average_daily_users, assigned_not_used
+- By User: team, product, user_email, first_name, last_name, days_used, last_used, assigned_on
+
+Dates are ISO 8601 (`last_used` empty when never used, `assigned_on` empty when the user holds no
+seat of the product now); `team` is "All teams" on the By Product rows of an "All teams" report.
+The files are UTF-8 with a byte order mark and neutralised against formula injection, and are
+streamed (portal/csv_export.py)."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, ngettext_lazy
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from licensing.reports.charts import usage_chart
+from licensing.reports.forms import ReportForm, UnassignForm, UserFilterForm
+from licensing.reports.queries import Period, product_usage, summary, user_usage
+from licensing.reports.tables import PER_PAGE, UserUsageTable, person_name
+from licensing.subscriptions.models import Assignment, Product
+from licensing.subscriptions.services import assignment_delete
+from licensing.teams.models import Team
+from licensing.teams.permissions import can_view_reports
+from portal.csv_export import csv_response
+from portal.views import team_for_admin
+
+TABS = ("products", "users")
+# The query parameters of each form of the page: each form carries the other's as hidden fields.
+REPORT_PARAMETERS = ("team", "range", "start", "end")
+USER_FILTER_PARAMETERS = ("q", "product", "unused", "sort")
+# Parameters that belong to one screen of the list, not to the report: an export or a switch of
+# team or range starts from the first page.
+PAGE_PARAMETERS = ("page",)
+ALREADY_UNASSIGNED = ngettext_lazy(
+    "%(count)d selected seat is no longer assigned.", "%(count)d selected seats are no longer assigned.", "count"
+)
+
+PRODUCT_COLUMNS = [
+    "team",
+    "product",
+    "product_code",
+    "seats_purchased",
+    "seats_assigned",
+    "users",
+    "peak_daily_users",
+    "average_daily_users",
+    "assigned_not_used",
+]
+USER_COLUMNS = ["team", "product", "user_email", "first_name", "last_name", "days_used", "last_used", "assigned_on"]
+
+
+@dataclass
+class Report:
+    """What a request asks to see: the team of the URL, the teams covered, the range."""
+
+    team: Team
+    teams: list[Team]
+    all_teams: bool
+    form: ReportForm
+    period: Period
+    today: date
+    query: QueryDict
+
+    @property
+    def team_ids(self) -> list[int]:
+        return [team.pk for team in self.teams]
+
+    @property
+    def label(self) -> str:
+        return _("All teams") if self.all_teams else self.team.name
+
+    def carry(self, names) -> list[tuple[str, str]]:
+        """The (name, value) pairs of the query among `names`: hidden fields of a form of the page."""
+        return [(key, value) for key in names for value in self.query.getlist(key)]
+
+    def url(self, name: str = "seat-usage", **changes) -> str:
+        """The address of `name` for this report, with the query changed by `changes` (None drops)."""
+        query = self.query.copy()
+        for key, value in changes.items():
+            query.pop(key, None)
+            if value is not None:
+                query[key] = value
+        url = reverse(f"reports:{name}", kwargs={"team_id": self.team.pk})
+        return f"{url}?{query.urlencode()}" if query else url
+
+
+def _report(request, team_id: int, query: QueryDict | None = None) -> Report | HttpResponse:
+    """The report a request asks for, or a redirect when its team picker names another team."""
+    team = team_for_admin(request, team_id)
+    if not can_view_reports(request.user, team):  # R-R3; today the same rule as team_for_admin's
+        raise PermissionDenied(_("Only the team's administrators can see its reports."))
+    query = request.GET if query is None else query
+    administered = list(Team.objects.administered_by(request.user).select_related("customer").order_by("name", "pk"))
+    today = timezone.localdate()
+    form = ReportForm(query, teams=administered, current=team, today=today)
+    if form.team_id is not None and form.team_id != team.pk:
+        # The picker chose another team: the same screen under that team's address.
+        rest = query.copy()
+        for key in ("team", *PAGE_PARAMETERS):
+            rest.pop(key, None)
+        url = reverse(request.resolver_match.view_name, kwargs={"team_id": form.team_id})
+        return redirect(f"{url}?{rest.urlencode()}" if rest else url)
+    teams = administered if form.all_teams else [team]
+    return Report(team, teams, form.all_teams, form, form.period, today, query)
+
+
+def _user_filters(request_query: QueryDict, products: list) -> UserFilterForm:
+    return UserFilterForm(
+        request_query, products=Product.objects.filter(pk__in=[row.product.pk for row in products]).order_by("name")
+    )
+
+
+def _user_rows(report: Report, filters: UserFilterForm):
+    return user_usage(
+        report.team_ids,
+        report.period,
+        search=filters.search,
+        product=filters.chosen_product,
+        unused_only=filters.unused_only,
+    )
+
+
+@login_required
+def seat_usage(request, team_id: int):
+    """The report (R-R1): summary, then By Product or By User (`?tab=users`)."""
+    report = _report(request, team_id)
+    if isinstance(report, HttpResponse):
+        return report
+    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "products"
+    # By User shows no daily figures: its summary needs no GROUP BY day.
+    products = product_usage(report.team_ids, report.period, today=report.today, daily=tab == "products")
+    context = {
+        "team": report.team,
+        "report": report,
+        "form": report.form,
+        "tab": tab,
+        "summary": summary(report.team_ids, report.period, products),
+        "products": products,
+        "tab_urls": {name: report.url(tab=name, page=None) for name in TABS},
+        "unused_total": sum(row.unused for row in products),
+        "unused_link": report.url(tab="users", unused="on", q=None, product=None, sort=None, page=None),
+        # The range form keeps the tab and the By User filters; By User's filters keep the range.
+        "report_carry": report.carry(["tab", *USER_FILTER_PARAMETERS]) if tab == "users" else [],
+    }
+    if tab == "products":
+        context["charts"] = [(row, usage_chart(row, report.period)) for row in products]
+        context["export_url"] = report.url("seat-usage-export-products", page=None)
+    else:
+        filters = _user_filters(request.GET, products)
+        # Whoever may see a team's report may unassign its seats (team_for_admin, administered_by).
+        table = UserUsageTable(
+            _user_rows(report, filters), period=report.period, all_teams=report.all_teams, request=request
+        )
+        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+        context.update(
+            filters=filters,
+            table=table,
+            unassign_form=UnassignForm(initial={"query": request.GET.urlencode()}),
+            filter_carry=[*report.carry([*REPORT_PARAMETERS, "sort"]), ("tab", "users")],
+            export_url=report.url("seat-usage-export-users", page=None),
+        )
+    return render(request, "reports/seat_usage.html", context)
+
+
+# --- Exports ------------------------------------------------------------------------------------
+
+
+def _filename(report: Report, what: str) -> str:
+    """seat-usage-design-2026-08-01-to-2026-10-31-users.csv"""
+    team = "all-teams" if report.all_teams else slugify(report.team.name) or f"team-{report.team.pk}"
+    return f"seat-usage-{team}-{report.period.start.isoformat()}-to-{report.period.end.isoformat()}-{what}.csv"
+
+
+@login_required
+def seat_usage_export_products(request, team_id: int):
+    """By Product as CSV (R-R2): PRODUCT_COLUMNS, one row per product of the tab."""
+    report = _report(request, team_id)
+    if isinstance(report, HttpResponse):
+        return report
+    rows = (
+        [
+            report.label,
+            row.product.name,
+            row.product.code,
+            row.seats_purchased,
+            row.seats_assigned,
+            row.users,
+            row.peak,
+            f"{row.average:.1f}",
+            row.unused,
+        ]
+        for row in product_usage(report.team_ids, report.period, today=report.today)
+    )
+    return csv_response(_filename(report, "products"), PRODUCT_COLUMNS, rows)
+
+
+@login_required
+def seat_usage_export_users(request, team_id: int):
+    """By User as CSV (R-R2): USER_COLUMNS, every row of the tab with its filters and order, read
+    from the database in chunks while the response is sent."""
+    report = _report(request, team_id)
+    if isinstance(report, HttpResponse):
+        return report
+    # Any product is a valid choice here: the rows are the report's teams' whatever the product.
+    filters = UserFilterForm(request.GET, products=Product.objects.all())
+    table = UserUsageTable(_user_rows(report, filters), period=report.period, all_teams=report.all_teams)
+    RequestConfig(request, paginate=False).configure(table)  # the order of the screen
+    rows = (
+        [
+            row["team_name"],
+            row["product_name"],
+            row["email"],
+            row["first_name"],
+            row["last_name"],
+            row["days_used"],
+            row["last_used"],
+            timezone.localdate(row["assigned_at"]) if row["assigned_at"] else None,
+        ]
+        for row in table.data.data.iterator(chunk_size=2000)
+    )
+    return csv_response(_filename(report, "users"), USER_COLUMNS, rows)
+
+
+# --- Unassign the selected seats ----------------------------------------------------------------
+
+
+def _unassign_summary(done: int, refused: list[tuple[str, str]]):
+    """ "3 seats unassigned." and, for refused rows, one line each with who, what and why."""
+    done_text = ngettext("%(count)d seat unassigned", "%(count)d seats unassigned", done) % {"count": done}
+    if not refused:
+        return format_html("{}.", done_text)
+    n = len(refused)
+    refused_text = ngettext("%(count)d not unassigned", "%(count)d not unassigned", n) % {"count": n}
+    items = format_html_join("", "<li>{}: {}</li>", refused)
+    if done:
+        return format_html('{}; {}:<ul class="sk-bulk-refusals">{}</ul>', done_text, refused_text, items)
+    return format_html('{}:<ul class="sk-bulk-refusals">{}</ul>', refused_text, items)
+
+
+@login_required
+@require_POST
+def seat_usage_unassign(request, team_id: int):
+    """ "Unassign" for the seats ticked on By User: each through `assignment_delete`, in its own
+    transaction, so a refused seat does not undo the others; the summary explains each refusal.
+    Only seats of the report's teams are touched; another team's seat counts as not found."""
+    form = UnassignForm(request.POST)
+    query = QueryDict(form.data.get("query", ""))
+    report = _report(request, team_id, query=query)
+    if isinstance(report, HttpResponse):  # the list never posts a team picker for another team
+        return HttpResponseBadRequest()
+    back = report.url(tab="users")
+    if not form.is_valid():
+        for error in form.errors.get("assignments", []):
+            messages.error(request, error)
+        return redirect(back)
+    wanted = form.cleaned_data["assignments"]
+    assignments = list(
+        Assignment.objects.filter(pk__in=wanted, member__team__in=report.team_ids)
+        .select_related("member__user", "member__team", "product")
+        .order_by("member__user__last_name", "member__user__first_name", "product__name", "pk")
+    )
+    done, refused = 0, []
+    for assignment in assignments:
+        who = f"{person_name(_person(assignment))} – {assignment.product.name}"
+        try:
+            assignment_delete(assignment=assignment, actor=request.user)
+        except ValidationError as error:
+            refused.append((who, " ".join(error.messages)))
+        except PermissionDenied as error:
+            refused.append((who, str(error) or _("You may not change this team's seats.")))
+        except Assignment.DoesNotExist:
+            refused.append((who, _("It was unassigned meanwhile.")))
+        else:
+            done += 1
+    missing = len(set(wanted) - {a.pk for a in assignments})
+    level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
+    if done or refused:
+        messages.add_message(request, level, _unassign_summary(done, refused))
+    if missing:
+        messages.info(request, ALREADY_UNASSIGNED % {"count": missing})
+    return redirect(back)
+
+
+def _person(assignment: Assignment) -> dict:
+    user = assignment.member.user
+    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
