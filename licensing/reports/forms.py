@@ -1,9 +1,10 @@
 """The input of the seat-usage report (R-R1): which teams, which time range, and the filters of the
 By User tab. Only the shape of the input lives here; the figures are in `queries.py`.
 
-The ranges end with the last completed day or month, so that a figure does not change while the day
-is still running: on 28 November "Past 30 days" is 29 October to 27 November and "Past 3 months"
-is 1 August to 31 October."""
+"Past 30 days" ends today, so that a licence check shows in the report at once (an admin who has
+just assigned a seat wants to see it used): on 28 November it is 30 October to 28 November, today
+so far included. The months are completed calendar months, whose figures no longer change: on 28
+November "Past 3 months" is 1 August to 31 October."""
 
 from datetime import date, timedelta
 
@@ -43,8 +44,8 @@ def first_of_month_before(day: date, months: int) -> date:
 
 
 def past_days(days: int, *, today: date) -> Period:
-    """The `days` completed days before `today`."""
-    return Period(today - timedelta(days=days), today - timedelta(days=1))
+    """The `days` days that end with `today`, today included."""
+    return Period(today - timedelta(days=days - 1), today)
 
 
 def past_months(months: int, *, today: date) -> Period:

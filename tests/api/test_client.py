@@ -176,3 +176,33 @@ def test_signing_in_again_signs_the_previous_token_out(run, world):
 
     assert ApiToken.objects.active().count() == 1
     assert run("check", "draftpro")[0] == 1  # signed in, and not licensed: no seat
+
+
+def test_a_check_by_the_client_shows_in_the_seat_usage_report_at_once(run, world, client):
+    # The acceptance walk of the sign-in issue, R-S3 and R-R1: the reference client licenses a user
+    # against the running portal; the default report (Past 30 days, which ends today) counts the day,
+    # on screen and in the By User export.
+    import csv
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    assign(world.user, world.product)
+    assert sign_in(run)[0] == 0
+    assert run("check", "draftpro")[0] == 0
+    assert run("check", "draftpro")[0] == 0  # a second check on the day counts once
+
+    client.force_login(world.primary.user)
+    report = reverse("reports:seat-usage", kwargs={"team_id": world.team.pk})
+    page = client.get(report, {"tab": "users"})
+    assert page.status_code == 200
+    rows = [row.record for row in page.context["table"].page.object_list if row.record["email"] == "user@example.com"]
+    assert [(row["product_name"], row["days_used"], str(row["last_used"])) for row in rows] == [
+        (world.product.name, 1, timezone.localdate().isoformat())
+    ]
+    assert timezone.localdate().strftime("%-d %b %Y") in page.content.decode()  # "Last used" on screen
+
+    export = client.get(reverse("reports:seat-usage-export-users", kwargs={"team_id": world.team.pk}))
+    lines = list(csv.DictReader(b"".join(export.streaming_content).decode("utf-8-sig").splitlines()))
+    mine = [line for line in lines if line["user_email"] == "user@example.com"]
+    assert [(line["days_used"], line["last_used"]) for line in mine] == [("1", timezone.localdate().isoformat())]

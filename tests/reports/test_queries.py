@@ -225,15 +225,15 @@ def test_by_user_counts_a_fixed_number_of_queries(usage):
 @pytest.mark.parametrize(
     ("choice", "start", "end"),
     [
-        # Completed days and months before "today", 28 November 2026.
-        (Range.PAST_30_DAYS, date(2026, 10, 29), date(2026, 11, 27)),
+        # On "today", 28 November 2026: the 30 days up to today, and completed months.
+        (Range.PAST_30_DAYS, date(2026, 10, 30), date(2026, 11, 28)),
         (Range.PAST_3_MONTHS, date(2026, 8, 1), date(2026, 10, 31)),
         (Range.PAST_6_MONTHS, date(2026, 5, 1), date(2026, 10, 31)),
         (Range.PAST_9_MONTHS, date(2026, 2, 1), date(2026, 10, 31)),
         (Range.PAST_12_MONTHS, date(2025, 11, 1), date(2026, 10, 31)),
     ],
 )
-def test_the_ranges_end_with_the_last_completed_day_or_month(choice, start, end):
+def test_past_30_days_ends_today_and_the_months_are_completed_months(choice, start, end):
     assert report_period(choice, today=TODAY) == Period(start, end)
 
 
@@ -277,7 +277,7 @@ def test_a_custom_range_that_is_not_valid_says_why_and_shows_the_past_30_days(st
     f = form({"range": "custom", "start": start, "end": end})
     assert not f.is_valid()
     assert message in str(f.errors[field])
-    assert f.period == Period(date(2026, 10, 29), date(2026, 11, 27))
+    assert f.period == Period(date(2026, 10, 30), date(2026, 11, 28))
 
 
 def test_dates_are_ignored_unless_the_range_is_custom():
