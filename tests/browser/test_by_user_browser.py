@@ -272,3 +272,18 @@ def test_everything_works_without_javascript(page_without_javascript, world, scr
     page.get_by_label("Show guests").uncheck()
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_role("link", name="Gerrit Gast", exact=True)).to_have_count(0)
+
+
+def test_a_ticked_box_that_has_the_focus_looks_ticked(page, world):
+    # The focus ring must not paint over the tick: a ticked box keeps the accent colour while focused.
+    furnish(world)
+    sign_in(page)
+    page.goto(reverse("teams:member-list", kwargs={"team_id": world.team.pk}))
+    box = page.get_by_label("Select Pieter Smit")
+    box.focus()
+    unticked = box.evaluate("element => getComputedStyle(element).backgroundColor")
+    box.check()
+    expect(box).to_be_focused()
+    ticked = box.evaluate("element => getComputedStyle(element).backgroundColor")
+    assert ticked != unticked
+    assert ticked not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
