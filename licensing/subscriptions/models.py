@@ -276,17 +276,25 @@ class SeatUsage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("user")
     )
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("product"))
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("team"))
+    # No index of its own: both indexes below start with the team.
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.CASCADE, related_name="seat_usage", verbose_name=_("team"), db_index=False
+    )
     day = models.DateField(_("day"))
 
     class Meta:
         verbose_name = _("seat usage")
         verbose_name_plural = _("seat usage")
         ordering = ["-day"]
+        # The two indexes hold every column, so the reports never read the table itself
+        # (bench/README.md: a year of 50,000 users exports in a fraction of the time):
+        # - (team, user, product, day), the unique one: one row per day (the licence check's upsert),
+        #   the By User tab's GROUP BY team, user and product in index order, and "last used before";
+        # - (team, day, product, user): the By Product tab's users per product and day over a range.
         constraints = [
-            models.UniqueConstraint(fields=["user", "product", "team", "day"], name="seat_usage_one_row_per_day"),
+            models.UniqueConstraint(fields=["team", "user", "product", "day"], name="seat_usage_one_row_per_day"),
         ]
-        indexes = [models.Index(fields=["team", "day", "product"])]
+        indexes = [models.Index(fields=["team", "day", "product", "user"], name="seat_usage_team_day")]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.product} · {self.day}"
