@@ -21,7 +21,7 @@ urlpatterns = [
     # Not Django's default template names: the Django admin renders those for its own password change.
     path(
         "accounts/password/change/",
-        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
+        views.PasswordChangeView.as_view(),  # signs the desktop devices out (user_password_changed)
         name="password_change",
     ),
     path(
@@ -33,7 +33,7 @@ urlpatterns = [
     path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        views.PasswordResetConfirmView.as_view(),  # signs the desktop devices out too
         name="password_reset_confirm",
     ),
     path(

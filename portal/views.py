@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
+from licensing.accounts.services import user_password_changed
 from licensing.subscriptions.models import Assignment, Product, Subscription
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members, is_support
@@ -185,6 +186,30 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """ "Change password", with our template. The new password signs the desktop devices out
+    (`user_password_changed`)."""
+
+    template_name = "registration/password_change.html"
+
+    def form_valid(self, form):
+        # Not one transaction with the save: hashing the password is slow on purpose, and on SQLite
+        # an open transaction holds the write lock.
+        response = super().form_valid(form)
+        user_password_changed(user=form.user, actor=self.request.user)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The reset link's "Set password". The new password signs the desktop devices out
+    (`user_password_changed`); the person, proven by the link, is who did it."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user_password_changed(user=form.user, actor=form.user)
+        return response
 
 
 # --- Error pages --------------------------------------------------------------------------------

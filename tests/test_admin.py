@@ -16,7 +16,7 @@ from django.utils.html import escape
 
 from licensing.accounts.admin import MEMBER_BLOCKS_DELETE
 from licensing.accounts.models import Invitation, User
-from licensing.accounts.services import ALREADY_MEMBER, invitation_resend, member_invite
+from licensing.accounts.services import ALREADY_MEMBER, api_token_create, invitation_resend, member_invite
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.forms_admin import CONFIRM_OVERRIDE, CONTRACT_OF_OTHER_CUSTOMER, ITEMS_REQUIRED
 from licensing.subscriptions.models import Assignment, Contract, Subscription
@@ -108,6 +108,7 @@ def full_world(world):
     assign(world, world.user)
     member_invite(team=world.team, email="later@example.com", first_name="Lea", last_name="Later", actor=None)
     SeatUsageFactory(user=world.user.user, product=world.product, team=world.team)
+    api_token_create(email="user@example.com", password="pw", device_name="Drawing office PC")
     return world
 
 

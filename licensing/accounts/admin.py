@@ -3,16 +3,21 @@
 Accounts sign in by e-mail address. An account that is still a member of a team cannot be deleted
 here: its memberships go first, through the member admin, which applies the rules of deleting
 members (R-D1, R-D2). Invitations are only shown, and re-sent through `invitation_resend` (R-U5).
+Signed-in devices of the desktop software are only shown, and signed out through `api_token_revoke`
+(R-S2); a password changed here signs the person's devices out, as in the portal.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from licensing.accounts.forms_admin import UserAdminChangeForm, UserAdminCreationForm
-from licensing.accounts.models import Invitation, User
+from licensing.accounts.models import ApiToken, Invitation, User
+from licensing.accounts.services import api_token_revoke, user_password_changed
 from licensing.teams.admin import ReadOnlyInline, count_subquery, resend_invitations
 from licensing.teams.models import Member
 
@@ -102,6 +107,18 @@ class UserAdmin(DjangoUserAdmin):
         ]
         return deleted, model_count, perms_needed, [*protected, *refusals]
 
+    def user_change_password(self, request, id, form_url=""):
+        """Django's "Change password" (or "disable password-based authentication"); a password
+        changed there signs the person's desktop devices out, as in the portal (`user_password_changed`)."""
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if user is not None and request.method == "POST":
+            user.refresh_from_db(fields=["password"])
+            if user.password != before:
+                user_password_changed(user=user, actor=request.user)
+        return response
+
 
 class InvitationStateFilter(admin.SimpleListFilter):
     title = _("state")
@@ -163,6 +180,70 @@ class InvitationAdmin(admin.ModelAdmin):
         member_ids = queryset.values_list("member_id", flat=True).distinct()
         members = Member.objects.filter(pk__in=member_ids).select_related("user", "team")
         resend_invitations(self, request, members)
+
+
+class ApiTokenStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("signed_in", _("Signed in")), ("signed_out", _("Signed out")), ("expired", _("Expired"))]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "signed_in":
+                return queryset.active()
+            case "signed_out":
+                return queryset.filter(revoked_at__isnull=False)
+            case "expired":
+                return queryset.filter(revoked_at__isnull=True, expires_at__lte=timezone.now())
+        return queryset
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """The devices signed in to the desktop software (R-S2), read only. Written by the API (sign-in,
+    "last used") and signed out through `api_token_revoke`, here with the action. The token's hash
+    is never shown: it is none of the support staff's business, and not needed to find a device."""
+
+    list_display = ("device_name", "user", "email", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_select_related = ("user",)
+    list_filter = (ApiTokenStateFilter,)
+    search_fields = ("user__email", "user__first_name", "user__last_name", "device_name")
+    date_hierarchy = "created_at"
+    fields = ("user", "device_name", "created_at", "last_used_at", "expires_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["sign_out"]
+
+    @admin.display(description=_("e-mail address"), ordering="user__email")
+    def email(self, obj) -> str:
+        return obj.user.email
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a device is signed out, never deleted: its row is the record of it
+
+    def has_sign_out_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_apitoken")
+
+    @admin.action(description=_("Sign out the selected devices"), permissions=["sign_out"])
+    def sign_out(self, request, queryset):
+        tokens = list(queryset.active().select_related("user").order_by("pk"))
+        for token in tokens:
+            api_token_revoke(token=token, actor=request.user)
+        done = len(tokens)
+        message = ngettext("Signed out %(count)d device.", "Signed out %(count)d devices.", done) % {"count": done}
+        skipped = queryset.count() - done
+        if skipped:
+            message += " " + ngettext(
+                "%(count)d was signed out or expired already.", "%(count)d were signed out or expired already.", skipped
+            ) % {"count": skipped}
+        self.message_user(request, message, messages.SUCCESS if done else messages.INFO)
 
 
 from licensing.accounts import admin_mailer  # noqa: E402, F401  (Mailer › Messages: "Retry sending")

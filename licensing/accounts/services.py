@@ -638,6 +638,20 @@ def api_token_revoke(*, token: ApiToken, actor, team: Team | None = None) -> Api
     return token
 
 
+@transaction.atomic
+def user_password_changed(*, user: User, actor) -> int:
+    """What follows a change of `user`'s password, whoever set it (the person on "Change password",
+    the reset link, support in the Django admin): every device still signed in to the desktop
+    software is signed out (R-S2), one `api_token_revoke` each, audited as any sign-out. Whoever
+    knew the old password keeps no working token. Returns how many devices were signed out.
+
+    `actor` is who changed it; for a reset by e-mail link, the person themself (`user`)."""
+    tokens = list(ApiToken.objects.active().filter(user=user).order_by("pk"))
+    for token in tokens:
+        api_token_revoke(token=token, actor=actor)
+    return len(tokens)
+
+
 @dataclass(frozen=True)
 class Entitlement:
     """What the licence check tells the desktop software (R-S1); the API returns it as it is."""

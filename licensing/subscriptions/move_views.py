@@ -9,7 +9,8 @@ JavaScript work:
 
 What an admin sees: the other teams of the customer that they administer, and the teams holding
 subscriptions they own; in a team they administer every subscription, elsewhere only their own.
-Whether a subscription may move is `subscription_move_blockers`' answer alone: a blocked one has
+Whether a subscription may move is `subscription_move_blockers`' answer alone (for the list of
+step 2, `subscriptions_move_blockers`, the same rules in a fixed number of queries): a blocked one has
 "Select" disabled, with the reasons beside it (R-T10, R-T11). `subscription_move` decides again at
 "Submit", under its locks; a refusal then is shown on the review page, never a 500."""
 
@@ -29,7 +30,14 @@ from licensing.teams.permissions import is_support
 from portal.views import team_for_admin
 
 from .models import Subscription
-from .services import MoveBlocker, seats_assigned, seats_purchased, subscription_move, subscription_move_blockers
+from .services import (
+    MoveBlocker,
+    seats_assigned,
+    seats_purchased,
+    subscription_move,
+    subscription_move_blockers,
+    subscriptions_move_blockers,
+)
 
 MOVED_MEANWHILE = _(
     "%(product)s (contract %(number)s) was moved to %(team)s while you were reviewing it. "
@@ -137,11 +145,11 @@ def _choose_subscription(request, team: Team, from_team: Team):
     query = " ".join(request.GET.get("q", "").split())[:100]
     if query:
         subscriptions = subscriptions.filter(Q(product__name__icontains=query) | Q(contract__number__icontains=query))
-    choices = [
-        # The rules of R-T10 and R-T11 are the service's: the view only shows its answer.
-        MoveChoice(s, tuple(subscription_move_blockers(subscription=s, to_team=team, actor=user)))
-        for s in subscriptions
-    ]
+    subscriptions = list(subscriptions)
+    # The rules of R-T10 and R-T11 are the service's: the view only shows its answer, for the whole
+    # list in a fixed number of queries.
+    blockers = subscriptions_move_blockers(subscriptions, to_team=team, actor=user)
+    choices = [MoveChoice(s, tuple(blockers[s.pk])) for s in subscriptions]
     context = {"team": team, "step": 2, "from_team": from_team, "choices": choices, "query": query}
     return render(request, "subscriptions/move_subscription.html", context)
 

@@ -33,7 +33,15 @@ from .models import Assignment, Product, Subscription
 from .product_forms import AssignUsersForm, Person, SearchForm, name_of, products_search, words_q
 from .services import assignment_create, assignment_delete, assignment_update
 from .tables import AssignmentTable, ProductTable, assignments_for_list, products_for_list
-from .views import ITEMS_SAVED, NOT_ASSIGNED, NOTHING_CHANGED, UNASSIGNED, ItemChoice, ProductRow
+from .views import (
+    ITEMS_SAVED,
+    NOT_ASSIGNED,
+    NOTHING_CHANGED,
+    UNASSIGNED,
+    ItemChoice,
+    ProductRow,
+    unassign_refused,
+)
 
 ASSIGNED_TO = gettext_lazy("%(product)s is assigned to %(names)s.")
 ASSIGNED_TO_WITH_ITEMS = gettext_lazy("%(product)s is assigned to %(names)s, with %(items)s.")
@@ -289,15 +297,15 @@ def product_assignment_unassign(request, team_id: int, product_id: int, member_i
     product = _product(team, product_id)
     member = _member(team, member_id)
     assignment = Assignment.objects.filter(member=member, product=product).first()
-    if assignment is not None:
-        try:
-            assignment_delete(assignment=assignment, actor=request.user)
-        except Assignment.DoesNotExist:
-            assignment = None
-    if assignment is None:  # unassigned meanwhile, in another tab or by another admin
+    if assignment is None:  # unassigned before this request, in another tab or by another admin
         messages.info(request, NOT_ASSIGNED % _names(member, product))
     else:
-        messages.success(request, UNASSIGNED % _names(member, product))
+        try:
+            assignment_delete(assignment=assignment, actor=request.user)
+        except ValidationError as error:  # ALREADY_UNASSIGNED: unassigned while this request waited
+            unassign_refused(request, error)
+        else:
+            messages.success(request, UNASSIGNED % _names(member, product))
     return dialog_done(request, _detail_url(team, product, request.POST.get("back", "")))
 
 

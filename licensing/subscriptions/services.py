@@ -10,7 +10,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -30,6 +30,9 @@ NO_FREE_SEAT = ngettext_lazy(
     "seats",
 )
 ALREADY_ASSIGNED = _("%(name)s already has %(product)s.")
+# The seat an admin unassigns is gone already: another admin (or another tab, a double click, a
+# stale bulk form) was first. Raised by `assignment_delete` with code "already_unassigned".
+ALREADY_UNASSIGNED = _("%(name)s no longer holds a seat of %(product)s: someone unassigned it already.")
 NO_ITEMS = _("Choose at least one item, or unassign the product.")
 ITEM_NOT_OF_PRODUCT = _("%(item)s is not part of %(product)s.")
 SEATS_NEGATIVE = _("The number of seats cannot be negative.")
@@ -168,12 +171,32 @@ def assignment_update(*, assignment: Assignment, items: Iterable[ProductItem], a
 
 @transaction.atomic
 def assignment_delete(*, assignment: Assignment, actor) -> None:
-    """Unassign: the member loses the product and all its items in this team (R-P4, R-BP2)."""
-    team = assignment.member.team
-    require(actor is None or can_manage_members(actor, team))
-    lock_teams(team)
-    assignment = Assignment.objects.select_related("member__user", "product").get(pk=assignment.pk)
-    _assignment_delete(assignment, actor)
+    """Unassign: the member loses the product and all its items in this team (R-P4, R-BP2).
+
+    `assignment` is what the admin saw. When it is gone by the time the team is locked (another
+    admin unassigned it first, a double click, a stale bulk form, the member deleted meanwhile),
+    nothing changes and ValidationError(ALREADY_UNASSIGNED, code="already_unassigned") says so:
+    every caller shows that message, as it shows any refusal."""
+    try:
+        member = Member.objects.select_related("user", "team").get(pk=assignment.member_id)
+    except Member.DoesNotExist:  # deleted from the team, and their seats with them (R-D1)
+        raise _already_unassigned(assignment, None) from None
+    require(actor is None or can_manage_members(actor, member.team))
+    lock_teams(member.team)
+    fresh = Assignment.objects.select_related("member__user", "product").filter(pk=assignment.pk).first()
+    if fresh is None:
+        raise _already_unassigned(assignment, member)
+    _assignment_delete(fresh, actor)
+
+
+def _already_unassigned(assignment: Assignment, member: Member | None) -> ValidationError:
+    """ALREADY_UNASSIGNED for the seat `assignment` was, named as the admin saw it."""
+    if member is None and Assignment.member.is_cached(assignment):
+        member = assignment.member
+    name = _name(member.user) if member is not None else _("This user")
+    return ValidationError(
+        ALREADY_UNASSIGNED % {"name": name, "product": assignment.product.name}, code="already_unassigned"
+    )
 
 
 def _assignment_delete(assignment: Assignment, actor) -> None:
@@ -431,51 +454,93 @@ def subscription_move_blockers(*, subscription: Subscription, to_team: Team, act
     """Every reason the actor cannot move `subscription` to `to_team` now; empty when they can.
 
     The move wizard shows these beside a disabled "Select"; `subscription_move` refuses on them.
-    Support staff are not held to the cases of R-T11, only to the seat rule of R-T10.
+    Support staff are not held to the cases of R-T11, only to the seat rule of R-T10. The rules are
+    `subscriptions_move_blockers`', for one subscription.
     """
-    blockers: list[MoveBlocker] = []
-    if subscription.team_id == to_team.pk:
-        blockers.append(MoveBlocker("same_team", str(MOVE_SAME_TEAM % {"team": to_team.name})))
-        return blockers
-    if subscription.team.customer_id != to_team.customer_id:
-        blockers.append(MoveBlocker("other_customer", str(MOVE_OTHER_CUSTOMER)))
-        return blockers
+    return subscriptions_move_blockers([subscription], to_team=to_team, actor=actor)[subscription.pk]
+
+
+def subscriptions_move_blockers(
+    subscriptions: Iterable[Subscription], *, to_team: Team, actor
+) -> dict[int, list[MoveBlocker]]:
+    """`subscription_move_blockers` for many subscriptions at once: subscription id → its blockers.
+
+    Two queries in all, whatever the number (the seats purchased and assigned in the teams they
+    leave), when each subscription comes with its team, product and owner (`select_related`)."""
+    subscriptions = list(subscriptions)
     support = is_support(actor)
-    r_t11 = []
-    if actor is None or actor.pk != subscription.owner_id:
-        r_t11.append(MoveBlocker("not_owner", str(MOVE_NOT_OWNER % {"owner": _name(subscription.owner)}), True))
-    if subscription.plan == Subscription.Plan.PAY_PER_USE:
-        r_t11.append(MoveBlocker("pay_per_use", str(MOVE_PAY_PER_USE), True))
-    if subscription.plan == Subscription.Plan.PREMIUM and subscription.sso_enabled:
-        r_t11.append(MoveBlocker("premium_sso", str(MOVE_PREMIUM_SSO), True))
-    if subscription.collaboration_site:
-        r_t11.append(
-            MoveBlocker(
-                "collaboration_site", str(MOVE_COLLABORATION_SITE % {"site": subscription.collaboration_site}), True
-            )
-        )
-    if not support:
-        blockers.extend(r_t11)
-    over = seats_to_unassign_before_move(subscription)
-    if over > 0:
-        blockers.append(
-            MoveBlocker(
-                "over_allocated",
-                str(
-                    MOVE_OVER_ALLOCATED
-                    % {"team": subscription.team.name, "product": subscription.product.name, "count": over}
-                ),
-            )
-        )
+    leaving = [s for s in subscriptions if s.team_id != to_team.pk and s.team.customer_id == to_team.customer_id]
+    over = _seats_to_unassign_before_moves(leaving)
+    blockers: dict[int, list[MoveBlocker]] = {}
+    for subscription in subscriptions:
+        if subscription.team_id == to_team.pk:
+            blockers[subscription.pk] = [MoveBlocker("same_team", str(MOVE_SAME_TEAM % {"team": to_team.name}))]
+        elif subscription.team.customer_id != to_team.customer_id:
+            blockers[subscription.pk] = [MoveBlocker("other_customer", str(MOVE_OTHER_CUSTOMER))]
+        else:
+            found = [] if support else _r_t11_blockers(subscription, actor)
+            if over[subscription.pk] > 0:
+                found.append(_over_allocated(subscription, over[subscription.pk]))
+            blockers[subscription.pk] = found
     return blockers
+
+
+def _r_t11_blockers(subscription: Subscription, actor) -> list[MoveBlocker]:
+    """The cases of R-T11: the portal does not move these; support staff may, in the Django admin."""
+    found = []
+    if actor is None or actor.pk != subscription.owner_id:
+        found.append(MoveBlocker("not_owner", str(MOVE_NOT_OWNER % {"owner": _name(subscription.owner)}), True))
+    if subscription.plan == Subscription.Plan.PAY_PER_USE:
+        found.append(MoveBlocker("pay_per_use", str(MOVE_PAY_PER_USE), True))
+    if subscription.plan == Subscription.Plan.PREMIUM and subscription.sso_enabled:
+        found.append(MoveBlocker("premium_sso", str(MOVE_PREMIUM_SSO), True))
+    if subscription.collaboration_site:
+        site = subscription.collaboration_site
+        found.append(MoveBlocker("collaboration_site", str(MOVE_COLLABORATION_SITE % {"site": site}), True))
+    return found
+
+
+def _over_allocated(subscription: Subscription, count: int) -> MoveBlocker:
+    names = {"team": subscription.team.name, "product": subscription.product.name, "count": count}
+    return MoveBlocker("over_allocated", str(MOVE_OVER_ALLOCATED % names))
 
 
 def seats_to_unassign_before_move(subscription: Subscription) -> int:
     """R-T10: how many seats the old team must unassign before `subscription` can leave it."""
-    if not subscription.is_active:
-        return 0
-    remaining = seats_purchased(subscription.team, subscription.product) - subscription.seats
-    return max(0, seats_assigned(subscription.team, subscription.product) - remaining)
+    return _seats_to_unassign_before_moves([subscription])[subscription.pk]
+
+
+def _seats_to_unassign_before_moves(subscriptions: list[Subscription]) -> dict[int, int]:
+    """R-T10 for each of `subscriptions`: its team's assignments of its product beyond the seats
+    the team keeps without it (subscription id → count; 0 for one not active, which takes no seats
+    away). Two queries, for every (team, product) pair at once."""
+    active = [s for s in subscriptions if s.is_active]
+    purchased: dict[tuple[int, int], int] = {}
+    assigned: dict[tuple[int, int], int] = {}
+    if active:
+        teams = {s.team_id for s in active}
+        products = {s.product_id for s in active}
+        purchased = {
+            (row["team_id"], row["product_id"]): row["total"]
+            for row in Subscription.objects.active()
+            .filter(team_id__in=teams, product_id__in=products)
+            .order_by()
+            .values("team_id", "product_id")
+            .annotate(total=Sum("seats"))
+        }
+        assigned = {
+            (row["member__team_id"], row["product_id"]): row["total"]
+            for row in Assignment.objects.filter(member__team_id__in=teams, product_id__in=products)
+            .order_by()
+            .values("member__team_id", "product_id")
+            .annotate(total=Count("pk"))
+        }
+    over = {s.pk: 0 for s in subscriptions}
+    for s in active:
+        pair = (s.team_id, s.product_id)
+        remaining = purchased.get(pair, 0) - s.seats
+        over[s.pk] = max(0, assigned.get(pair, 0) - remaining)
+    return over
 
 
 @transaction.atomic

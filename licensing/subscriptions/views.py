@@ -155,6 +155,14 @@ def _refused(request, error: ValidationError) -> None:
         messages.error(request, message)
 
 
+def unassign_refused(request, error: ValidationError) -> None:
+    """What `assignment_delete` refused, as a message. ALREADY_UNASSIGNED (another admin or tab was
+    first) is news, not an error: the seat is free, as the admin wanted."""
+    level = messages.INFO if getattr(error, "code", None) == "already_unassigned" else messages.ERROR
+    for message in error.messages:
+        messages.add_message(request, level, message)
+
+
 # --- Actions ------------------------------------------------------------------------------------
 
 
@@ -178,13 +186,13 @@ def member_product_unassign(request, team_id: int, member_id: int, product_id: i
     """The "Unassign" button: the member loses the product and all its items (R-P4)."""
     member, product = _load(request, team_id, member_id, product_id)
     assignment = Assignment.objects.filter(member=member, product=product).first()
-    if assignment is not None:
-        try:
-            assignment_delete(assignment=assignment, actor=request.user)
-        except Assignment.DoesNotExist:
-            assignment = None
-    if assignment is None:  # unassigned meanwhile, in another tab or by another admin
+    if assignment is None:  # unassigned before this request, in another tab or by another admin
         messages.info(request, NOT_ASSIGNED % _names(member, product))
+        return _done(request, member)
+    try:
+        assignment_delete(assignment=assignment, actor=request.user)
+    except ValidationError as error:  # ALREADY_UNASSIGNED: unassigned while this request waited
+        unassign_refused(request, error)
     else:
         messages.success(request, UNASSIGNED % _names(member, product))
     return _done(request, member)

@@ -24,6 +24,7 @@ from licensing.subscriptions.services import (
     seats_to_unassign_before_move,
     subscription_move,
     subscription_move_blockers,
+    subscriptions_move_blockers,
 )
 from licensing.teams.models import Member
 from licensing.teams.services import NOT_ALLOWED
@@ -282,3 +283,43 @@ def test_users_and_outsiders_cannot_move(world, persona):
     with pytest.raises(PermissionDenied):
         move(world, actor=getattr(world, persona).user)
     assert team_of(world.subscription) == world.team
+
+
+# --- Many at once: the move wizard's list -----------------------------------------------------------
+
+
+@pytest.fixture
+def many(world):
+    """Design's subscriptions, each blocked differently, as the wizard lists them for Engineering."""
+    jan = world.primary.user
+    second_subscription(world, seats=1)  # DraftPro: 3 + 1 seats in Design
+    assign(world, world.user, world.guest, world.secondary)  # 3 assigned: moving the 3 seats over-allocates
+    SubscriptionFactory(team=world.team, plan="pay_per_use", contract=world.subscription.contract, owner=jan)
+    SubscriptionFactory(team=world.team, sso_enabled=True, plan="premium", contract__manager=world.secondary.user)
+    ended = SubscriptionFactory(team=world.team, product=world.product, seats=2, contract__manager=jan)
+    Subscription.objects.filter(pk=ended.pk).update(term_end=timezone.localdate() - timedelta(days=1))
+    SubscriptionFactory(team=world.other_team, contract__manager=jan)  # already in Engineering
+    SubscriptionFactory(team=world.outsider_team, contract__manager=jan)  # another customer's
+    return Subscription.objects.select_related("team", "product", "owner").order_by("pk")
+
+
+@pytest.mark.parametrize("persona", ["primary", "secondary", "staff"])
+def test_the_blockers_of_many_subscriptions_are_each_ones_blockers(world, many, persona):
+    # R-T10, R-T11: one rule, whether asked for one subscription or for the wizard's list.
+    actor = world.staff if persona == "staff" else getattr(world, persona).user
+    together = subscriptions_move_blockers(many, to_team=world.other_team, actor=actor)
+    one_by_one = {s.pk: subscription_move_blockers(subscription=s, to_team=world.other_team, actor=actor) for s in many}
+    assert together == one_by_one
+    codes = {code for found in together.values() for code in (b.code for b in found)}
+    assert {"over_allocated", "same_team", "other_customer"} <= codes
+
+
+def test_the_blockers_of_many_subscriptions_take_two_queries(world, many, django_assert_num_queries):
+    subscriptions = list(many)
+    with django_assert_num_queries(2):  # the seats purchased and assigned, for every team and product
+        subscriptions_move_blockers(subscriptions, to_team=world.other_team, actor=world.primary.user)
+
+
+def test_no_subscriptions_have_no_blockers_and_take_no_query(world, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert subscriptions_move_blockers([], to_team=world.other_team, actor=world.primary.user) == {}
