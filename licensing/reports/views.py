@@ -281,20 +281,21 @@ def seat_usage_unassign(request, team_id: int):
         .select_related("member__user", "member__team", "product")
         .order_by("member__user__last_name", "member__user__first_name", "product__name", "pk")
     )
-    done, refused = 0, []
+    done, refused, meanwhile = 0, [], 0
     for assignment in assignments:
         who = f"{person_name(_person(assignment))} – {assignment.product.name}"
         try:
             assignment_delete(assignment=assignment, actor=request.user)
         except ValidationError as error:
-            refused.append((who, " ".join(error.messages)))
+            if error.code == "already_unassigned":  # someone else was first: what was asked is done
+                meanwhile += 1
+            else:
+                refused.append((who, " ".join(error.messages)))
         except PermissionDenied as error:
             refused.append((who, str(error) or _("You may not change this team's seats.")))
-        except Assignment.DoesNotExist:
-            refused.append((who, _("It was unassigned meanwhile.")))
         else:
             done += 1
-    missing = len(set(wanted) - {a.pk for a in assignments})
+    missing = len(set(wanted) - {a.pk for a in assignments}) + meanwhile
     level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
     if done or refused:
         messages.add_message(request, level, _unassign_summary(done, refused))

@@ -42,9 +42,9 @@ from licensing.subscriptions.services import (
     seats_purchased,
     subscription_add_seats,
     subscription_move,
-    subscription_move_blockers,
     subscription_renew,
     subscription_set_seats,
+    subscriptions_move_blockers,
 )
 from licensing.teams.admin import (
     ReadOnlyInline,
@@ -510,13 +510,15 @@ class SubscriptionAdmin(ServiceAdmin):
         form = MoveForm(request.POST if request.method == "POST" else review, teams=teams)
         to_team = form.cleaned_data["to_team"] if form.is_bound and form.is_valid() else None
         rows = []
+        if to_team is not None:
+            as_support = subscriptions_move_blockers(subscriptions, to_team=to_team, actor=request.user)
+            # What the portal would refuse even its owner (R-T11): support overrides it, knowingly.
+            in_portal = subscriptions_move_blockers(subscriptions, to_team=to_team, actor=None)
         for s in subscriptions:
             row = {"subscription": s, "blockers": [], "support_only": []}
             if to_team is not None:
-                row["blockers"] = subscription_move_blockers(subscription=s, to_team=to_team, actor=request.user)
-                # What the portal would refuse even its owner (R-T11): support overrides it, knowingly.
-                in_portal = subscription_move_blockers(subscription=s, to_team=to_team, actor=None)
-                row["support_only"] = [b for b in in_portal if b.support_can_override and b.code != "not_owner"]
+                row["blockers"] = as_support[s.pk]
+                row["support_only"] = [b for b in in_portal[s.pk] if b.support_can_override and b.code != "not_owner"]
             rows.append(row)
         needs_confirm = any(row["support_only"] for row in rows)
 
@@ -683,11 +685,17 @@ class AssignmentAdmin(ServiceAdmin):
         pass  # the items were set by assignment_update, with its audit row
 
     def delete_model(self, request, obj):
-        assignment_delete(assignment=obj, actor=request.user)
+        self.delete_queryset(request, [obj])
 
     def delete_queryset(self, request, queryset):
         for assignment in queryset:
-            assignment_delete(assignment=assignment, actor=request.user)
+            try:
+                assignment_delete(assignment=assignment, actor=request.user)
+            except ValidationError as error:
+                if error.code != "already_unassigned":
+                    raise
+                # Someone unassigned it first: what support asked for is done; say so.
+                self.message_user(request, " ".join(error.messages), messages.INFO)
 
 
 @admin.register(SeatUsage)

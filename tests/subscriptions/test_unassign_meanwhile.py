@@ -194,8 +194,9 @@ def test_a_bulk_unassign_names_the_seat_someone_unassigned_first_and_does_the_ot
     assert not Assignment.objects.filter(product=named.product).exists()
 
 
-def test_unassign_on_the_seat_usage_report_names_the_seat_someone_unassigned_first(client, named):
-    # Reporting › Seat Usage › By User › "Unassign" (R-R1's seats to reclaim).
+def test_unassign_on_the_seat_usage_report_counts_the_seat_someone_unassigned_first_as_gone(client, named):
+    # Reporting › Seat Usage › By User › "Unassign" (R-R1's seats to reclaim): the admin wanted the
+    # seat reclaimed and it is, so it is no refusal, but it is not counted as theirs either.
     sign_in(client, named, "secondary")
     user_seat, guest_seat = seat(named.user, named.product), seat(named.guest, named.product)
     url = reverse("reports:seat-usage-unassign", kwargs={"team_id": named.team.pk})
@@ -203,11 +204,27 @@ def test_unassign_on_the_seat_usage_report_names_the_seat_someone_unassigned_fir
         response = client.post(url, {"assignments": [user_seat.pk, guest_seat.pk], "query": "tab=users"})
 
     assert response.status_code == 302
-    [(level, summary)] = said(response)
-    assert level == "warning"
-    assert summary.startswith("1 seat unassigned; 1 not unassigned:")
-    assert escape(gone_message(named)) in summary
+    assert said(response) == [("success", "1 seat unassigned."), ("info", "1 selected seat is no longer assigned.")]
     assert unassign_events() == [
         ("primary@example.com", "user@example.com"),
         ("secondary@example.com", "guest@example.com"),
+    ]
+
+
+def test_support_deleting_seats_in_the_admin_that_an_admin_unassigned_first_is_told_so(client, named):
+    # The Django admin's "Delete selected" goes through assignment_delete too (R-P4).
+    client.force_login(named.staff)
+    user_seat, guest_seat = seat(named.user, named.product), seat(named.guest, named.product)
+    url = reverse("admin:subscriptions_assignment_changelist")
+    with unassigned_by_another_admin(user_seat, named.primary.user):
+        response = client.post(
+            url, {"action": "delete_selected", "_selected_action": [user_seat.pk, guest_seat.pk], "post": "yes"}
+        )
+
+    assert response.status_code == 302
+    assert ("info", gone_message(named)) in said(response)
+    assert not Assignment.objects.filter(product=named.product).exists()
+    assert unassign_events() == [
+        ("primary@example.com", "user@example.com"),
+        ("support@vendor.example", "guest@example.com"),
     ]
