@@ -6,7 +6,7 @@ PORT ?= 8000
 # The suite runs on SQLite; when DATABASE_URL points to PostgreSQL it runs there too.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-sqlite test-postgres lint format migrate seed bench clean help
+.PHONY: run test test-sqlite test-postgres lint format migrate seed bench clean help install translations messages
 
 help:
 	@echo "make run      set up, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint     ruff check and format check"
 	@echo "make format   ruff format and autofix"
 	@echo "make bench    benchmarks under bench/"
+	@echo "make messages extract the translatable strings into locale/nl/LC_MESSAGES/django.po"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +26,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-run: install
+# The compiled catalogues (.mo) are built from locale/*/LC_MESSAGES/*.po, never kept in git.
+translations: install
+	$(BIN)/python manage.py compiletranslations
+
+# After changing user-visible strings: extract them into locale/nl (then translate the new entries).
+messages: install
+	$(BIN)/python manage.py makemessages -l nl --add-location file -i ".venv/*" -i "tests/*" -i "bench/*" -i "test-artifacts/*"
+
+run: translations
 	env -u DATABASE_URL $(BIN)/python manage.py migrate --no-input
 	env -u DATABASE_URL $(BIN)/python manage.py seed_demo
 	env -u DATABASE_URL $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
@@ -40,11 +49,11 @@ format: install
 
 test: lint test-sqlite test-postgres
 
-test-sqlite: install
+test-sqlite: translations
 	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
 	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: translations
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== the suite on PostgreSQL ($$DATABASE_URL)"; \
 		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \

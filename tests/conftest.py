@@ -23,6 +23,28 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _translations_compiled():
+    # `pytest` alone, without `make test`, still sees the Dutch pages: compile what changed.
+    from asgiref.local import Local
+    from django.utils.translation import trans_real
+
+    from portal.translations import compile_all
+
+    if compile_all():  # forget catalogues read before they were compiled, as a change of LOCALE_PATHS does
+        trans_real._translations, trans_real._default, trans_real._active = {}, None, Local()
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    # A request in Dutch leaves Dutch active in the thread (LocaleMiddleware does not undo it): the
+    # next test would start in Dutch.
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True)
 def _mail_to_memory(settings):
     # django-mailer still queues in the database; "sending" after commit lands in mail.outbox.

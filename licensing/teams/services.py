@@ -22,7 +22,7 @@ PRIMARY_ADMIN_NEEDED = _(
     "the primary admin; %(name)s then becomes a secondary admin."
 )
 ADMIN_CANNOT_BE_GUEST = _(
-    "Primary and secondary admins cannot be guests. Untick \u201cThis is a guest user\u201d or keep the role User."
+    "Primary and secondary admins cannot be guests. Untick “This is a guest user” or keep the role User."
 )
 ADMIN_CANNOT_BE_DELETED = _("%(name)s is an admin of this team. Change their role to User before you delete them.")
 NOT_ALLOWED = _("You are not an admin of this team.")
