@@ -176,12 +176,12 @@ def _moment(value) -> str:
         return str(value)
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-    return date_format(moment, "j M Y H:i")
+    return date_format(moment, "SHORT_DATETIME_FORMAT")
 
 
 def _day(value) -> str:
     try:
-        return date_format(datetime.date.fromisoformat(str(value)), "j M Y")
+        return date_format(datetime.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
     except ValueError:
         return str(value)
 
@@ -293,7 +293,7 @@ class ActivityTable(tables.Table):
             ' <span class="sk-log-time">{}</span></time>',
             local.isoformat(),
             date_format(local, "j F Y, H:i:s O"),
-            date_format(local, "j M Y"),
+            date_format(local, "SHORT_DATE_FORMAT"),
             date_format(local, "H:i"),
         )
 

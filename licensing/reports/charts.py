@@ -26,6 +26,11 @@ class Bar:
     users: int
     weekend: bool
 
+    @property
+    def label(self) -> str:
+        """The day as its tooltip names it: "Sat 28 Nov 2026" (Dutch "za 28 nov 2026")."""
+        return f"{date_format(self.day, 'D')} {date_format(self.day, 'SHORT_DATE_FORMAT')}"
+
 
 @dataclass(frozen=True)
 class Tick:
@@ -79,7 +84,7 @@ def _x_ticks(period: Period, x_of) -> list[Tick]:
         slot = x_of(1) - x_of(0)
         for i, day in enumerate(days):
             if day.weekday() == 0:
-                ticks.append(Tick(round(x_of(i) + slot / 2, 2), date_format(day, "j M")))
+                ticks.append(Tick(round(x_of(i) + slot / 2, 2), date_format(day, "MONTH_DAY_FORMAT")))
         return ticks
     every = 1 if len(days) <= 200 else 2
     months = [(i, day) for i, day in enumerate(days) if day.day == 1]

@@ -146,7 +146,7 @@ class UserUsageTable(tables.Table):
         day = record["last_used"]
         if day is None:
             return format_html('<span class="sk-none">{}</span>', gettext("Never"))
-        text = date_format(day, "j M Y")
+        text = date_format(day, "SHORT_DATE_FORMAT")
         if day < self.period.start:
             return format_html('{}<span class="sk-status-detail">{}</span>', text, gettext("before this range"))
         return text
@@ -155,4 +155,4 @@ class UserUsageTable(tables.Table):
         when = record["assigned_at"]
         if when is None:
             return format_html('<span class="sk-none">{}</span>', gettext("Not assigned now"))
-        return date_format(timezone.localtime(when), "j M Y")
+        return date_format(timezone.localtime(when), "SHORT_DATE_FORMAT")

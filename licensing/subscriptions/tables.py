@@ -321,7 +321,7 @@ class AssignmentTable(tables.Table):
 
     def render_assigned_at(self, value):
         local = timezone.localtime(value)
-        return format_html('<time datetime="{}">{}</time>', local.isoformat(), date_format(local, "j M Y"))
+        return format_html('<time datetime="{}">{}</time>', local.isoformat(), date_format(local, "SHORT_DATE_FORMAT"))
 
     def render_assigned_by(self, record: Assignment):
         by = record.assigned_by

@@ -187,7 +187,7 @@ class MemberTable(tables.Table):
         elif expires is not None:
             detail = format_html(
                 '<span class="sk-status-detail">{}</span>',
-                gettext("expires %(date)s") % {"date": date_format(timezone.localtime(expires), "j M Y")},
+                gettext("expires %(date)s") % {"date": date_format(timezone.localtime(expires), "SHORT_DATE_FORMAT")},
             )
         else:
             detail = ""

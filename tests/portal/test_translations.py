@@ -117,3 +117,18 @@ def test_a_mail_goes_out_in_the_recipients_language(world, mailoutbox, django_ca
 
     [mail] = [m for m in mailoutbox if world.user.user.email in m.to]
     assert mail.subject == f"{world.product.name} staat voor u klaar"
+
+
+def test_short_dates_follow_the_language():
+    import datetime
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    day = datetime.date(2026, 11, 28)
+    with translation.override("en"):
+        assert date_format(day, "SHORT_DATE_FORMAT") == "28 Nov 2026"
+        assert date_format(day, "MONTH_DAY_FORMAT") == "28 Nov"
+    with translation.override("nl"):
+        assert date_format(day, "SHORT_DATE_FORMAT") == "28 nov 2026"  # Dutch months are lower case
+        assert date_format(day, "MONTH_DAY_FORMAT") == "28 nov"
