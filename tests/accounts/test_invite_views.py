@@ -225,6 +225,9 @@ def test_invite_single_lists_the_teams_products_with_their_free_seats(admin, cli
     assert "2 of 3 seats free" in html
     assert "OldCAD" not in html  # no active subscription: nothing to assign
 
+    AssignmentFactory(member=MemberFactory(team=admin.team), product=admin.product)  # a second seat: one left
+    assert "1 of 3 seats free" in text(client.get(url("member-invite", admin.team)))  # not "1 of 3 seat free"
+
 
 def test_invite_single_with_products_assigns_them_at_once(
     admin, client, django_capture_on_commit_callbacks, mailoutbox

@@ -160,6 +160,7 @@ def test_a_new_secondary_admin_is_told_by_mail_and_audited(world, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         member_change_role(member=world.user, role=SECONDARY, actor=world.primary.user)
     assert [(m.to, m.subject) for m in mailoutbox] == [(["user@example.com"], "You are now an admin of Design")]
+    assert "You are now secondary admin of Design." in mailoutbox[0].body  # the role in lower case mid-sentence
     (event,) = events(ActivityEvent.Action.ROLE_CHANGED)
     assert (event.before, event.after, event.actor, event.team) == (
         {"role": USER},
