@@ -6,7 +6,9 @@ Every "Export as CSV" of the portal (the activity log, the seat-usage report) go
 - is UTF-8 with a byte order mark, which is what makes Excel read accents and "→" correctly;
 - cannot run formulas: a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return is prefixed with a single quote (`safe_cell`), the OWASP advice against CSV injection,
-  because names, team names and targets are typed by customers;
+  because names, team names and targets are typed by customers; and every text cell is quoted,
+  so that a spreadsheet that splits on semicolons (Excel in a Dutch or German locale) cannot cut
+  ``Jan;=cmd|...`` into a cell that begins with ``=``;
 - is streamed: the rows are written while they are read, so pass a lazy iterable (for a
   queryset, ``qs.iterator(chunk_size=2000)``) and a log of 100,000 rows never sits in memory.
 
@@ -57,14 +59,23 @@ def safe_cell(value) -> str:
     return text
 
 
+def _cell(value):
+    """A number as it is (written bare); anything else as `safe_cell` text (written in quotes)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return safe_cell(value)
+
+
 def csv_rows(header: Iterable, rows: Iterable[Iterable]) -> Iterator[bytes]:
-    """The CSV file as UTF-8 byte chunks: a BOM, the header, then the rows, each cell `safe_cell`ed."""
+    """The CSV file as UTF-8 byte chunks: a BOM, the header, then the rows, each cell `safe_cell`ed
+    and every text in double quotes (numbers bare)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)  # default dialect: comma, "\r\n" line ends, quoting where needed
+    # Comma, "\r\n" line ends, every text quoted: a semicolon inside a name never splits a cell.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
     buffer.write(BOM)
-    writer.writerow([safe_cell(cell) for cell in header])
+    writer.writerow([_cell(cell) for cell in header])
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([_cell(cell) for cell in row])
         if buffer.tell() >= CHUNK_CHARS:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

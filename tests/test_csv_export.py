@@ -59,7 +59,19 @@ def test_csv_response_is_a_streamed_utf8_download_with_bom_and_file_name():
     assert response["Content-Disposition"] == 'attachment; filename="activity-design-2026-08-30-to-2026-11-28.csv"'
     body = _body(response)
     assert body.startswith(b"\xef\xbb\xbf")
-    assert body.decode("utf-8-sig") == "who,what\r\nZoë,→\r\n"
+    assert body.decode("utf-8-sig") == '"who","what"\r\n"Zoë","→"\r\n'
+
+
+def test_every_text_is_quoted_so_a_semicolon_never_starts_a_new_cell():
+    # Excel with a Dutch or German list separator splits unquoted text at ";": "Jan;=cmd|..."
+    # would become a cell that begins with "=". Quoted, it stays one cell; numbers stay bare.
+    response = csv_response("x.csv", ["name", "days"], [["Jan;=cmd|' /C calc'!A0", 13], ["Smit;-1+1", 2.5]])
+
+    body = _body(response).decode("utf-8-sig")
+    assert body == '"name","days"\r\n"Jan;=cmd|\' /C calc\'!A0",13\r\n"Smit;-1+1",2.5\r\n'
+    as_read_with_semicolons = list(csv.reader(io.StringIO(body), delimiter=";"))
+    cells = [cell for row in as_read_with_semicolons for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
 
 
 def test_csv_response_neutralises_every_cell_and_quotes_commas_and_newlines():

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from licensing.reports.queries import Period
@@ -121,9 +122,8 @@ class ReportForm(forms.Form):
         if start > end:
             self.add_error("start", forms.ValidationError(START_AFTER_END, code="start_after_end"))
         elif end > self.today:
-            self.add_error(
-                "end", forms.ValidationError(END_IN_FUTURE, code="end_in_future", params={"today": self.today})
-            )
+            today = date_format(self.today, "SHORT_DATE_FORMAT")
+            self.add_error("end", forms.ValidationError(END_IN_FUTURE, code="end_in_future", params={"today": today}))
         elif (end - start).days + 1 > MAX_DAYS:
             self.add_error("start", forms.ValidationError(RANGE_TOO_LONG, code="too_long", params={"days": MAX_DAYS}))
         return data

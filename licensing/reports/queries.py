@@ -84,9 +84,20 @@ def _count(queryset, column: str = "pk", aggregate=Count, group: str = "product"
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
 
 
-def products_with_seats(teams: list[int], period: Period, *, today: date) -> QuerySet:
+def report_products(teams: list[int], period: Period, *, today: date) -> QuerySet:
     """The products of the report: those the teams have an active subscription of, hold assignments
-    of, or used in the period; with `seats_purchased`, `seats_assigned` and `unused` over the teams."""
+    of, or used in the period, by name."""
+    active = Subscription.objects.active(today).filter(team__in=teams)
+    assignments = Assignment.objects.filter(member__team__in=teams)
+    return Product.objects.filter(
+        Q(pk__in=active.values("product"))
+        | Q(pk__in=assignments.values("product"))
+        | Q(pk__in=usage_in(teams, period).values("product"))
+    ).order_by("name", "pk")
+
+
+def products_with_seats(teams: list[int], period: Period, *, today: date) -> QuerySet:
+    """`report_products` with `seats_purchased`, `seats_assigned` and `unused` over the teams."""
     product = OuterRef("pk")
     active = Subscription.objects.active(today).filter(team__in=teams)
     assignments = Assignment.objects.filter(member__team__in=teams)
@@ -94,11 +105,7 @@ def products_with_seats(teams: list[int], period: Period, *, today: date) -> Que
         user=OuterRef("member__user"), product=OuterRef("product"), team=OuterRef("member__team")
     )
     return (
-        Product.objects.filter(
-            Q(pk__in=active.values("product"))
-            | Q(pk__in=assignments.values("product"))
-            | Q(pk__in=usage_in(teams, period).values("product"))
-        )
+        report_products(teams, period, today=today)
         .annotate(
             seats_purchased=_count(active.filter(product=product), "seats", Sum),
             seats_assigned=_count(assignments.filter(product=product)),

@@ -37,7 +37,7 @@ from django_tables2 import RequestConfig
 
 from licensing.reports.charts import usage_chart
 from licensing.reports.forms import ReportForm, UnassignForm, UserFilterForm
-from licensing.reports.queries import Period, product_usage, summary, user_usage
+from licensing.reports.queries import Period, product_usage, report_products, summary, user_usage
 from licensing.reports.tables import PER_PAGE, UserUsageTable, person_name
 from licensing.subscriptions.models import Assignment, Product
 from licensing.subscriptions.services import assignment_delete
@@ -223,8 +223,9 @@ def seat_usage_export_users(request, team_id: int):
     report = _report(request, team_id)
     if isinstance(report, HttpResponse):
         return report
-    # Any product is a valid choice here: the rows are the report's teams' whatever the product.
-    filters = UserFilterForm(request.GET, products=Product.objects.all())
+    # The product filter accepts the report's products, as on screen: a product chosen under "All
+    # teams" and carried to one team without it is ignored here too, not an empty file.
+    filters = UserFilterForm(request.GET, products=report_products(report.team_ids, report.period, today=report.today))
     table = UserUsageTable(_user_rows(report, filters), period=report.period, all_teams=report.all_teams)
     RequestConfig(request, paginate=False).configure(table)  # the order of the screen
     rows = (

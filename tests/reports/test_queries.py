@@ -267,7 +267,7 @@ def test_a_custom_range_is_taken_as_given():
     ("start", "end", "field", "message"),
     [
         ("2026-03-09", "2026-02-10", "start", "The start date must be on or before the end date."),
-        ("2026-11-01", "2026-11-29", "end", "The end date cannot be after today, 2026-11-28."),
+        ("2026-11-01", "2026-11-29", "end", "The end date cannot be after today, 28 Nov 2026."),
         ("2025-11-01", "2026-11-02", "start", f"A range can be at most {MAX_DAYS} days long."),
         ("", "2026-11-02", "__all__", "Choose a start and an end date for a custom range."),
         ("yesterday", "2026-11-02", "start", "Enter a valid date."),

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Assignment
-from tests.factories import AssignmentFactory, MemberFactory, SeatUsageFactory
+from tests.factories import AssignmentFactory, MemberFactory, ProductFactory, SeatUsageFactory
 from tests.teams.test_member_views import sign_in
 
 from .conftest import d
@@ -227,6 +227,18 @@ def test_the_user_export_has_the_filters_and_order_of_the_screen(client, usage):
     assert [row[2] for row in table[1:]] == ["user@example.com", "guest@example.com"]
     _, table = download(client.get(url(usage.world.team, "seat-usage-export-users", sort="-days_used", page=2, **WEEK)))
     assert [row[5] for row in table[1:]] == ["3", "2", "2", "1", "0", "0"]  # every page, in the order asked
+
+
+def test_a_product_the_report_does_not_list_filters_the_export_as_it_does_the_screen(client, usage):
+    # R-R2: "what the report shows". A product chosen under "All teams" and carried to a team that
+    # has none of it is ignored on screen; the export must not turn it into an empty file.
+    elsewhere = ProductFactory(name="Elsewhere CAD")
+    sign_in(client, usage.world, "primary")
+    screen = client.get(url(usage.world.team, tab="users", product=elsewhere.pk, **WEEK))
+    on_screen = [row.record["email"] for row in screen.context["table"].paginated_rows]
+    _, table = download(client.get(url(usage.world.team, "seat-usage-export-users", product=elsewhere.pk, **WEEK)))
+    assert on_screen
+    assert [row[2] for row in table[1:]] == on_screen
 
 
 def test_the_exports_neutralise_formulas(client, usage):
