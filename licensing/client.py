@@ -3,7 +3,7 @@
 see what a customer sees.
 
     python -m licensing.client signin --email jan@example.com      # asks for the password
-    python -m licensing.client check draftpro
+    python -m licensing.client check draftline
     python -m licensing.client signout
 
 `--server URL` (before the command) chooses the portal: by default the one signed in to, else
@@ -13,7 +13,7 @@ keeps working without a connection until the `offline_until` of its last success
 
 Exit status: 0 signed in, licensed or signed out; 1 when the server says no (wrong password, not
 licensed, signed out, unknown product, too many attempts); 2 when there is no answer to be had
-(server unreachable or unavailable, a usage error).
+(server unreachable or unavailable, a usage error such as a server address that is not a URL).
 
 Standard library only: it must run where Django is not installed.
 """
@@ -21,11 +21,13 @@ Standard library only: it must run where Django is not installed.
 import argparse
 import contextlib
 import getpass
+import http.client
 import json
 import os
 import socket
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +42,10 @@ OK, REFUSED, NO_ANSWER = 0, 1, 2
 
 class NoAnswer(Exception):
     """The server could not be reached, or could not answer (5xx)."""
+
+
+class UsageError(Exception):
+    """What was asked cannot be sent: the server's address is not a usable URL."""
 
 
 def default_state_path() -> Path:
@@ -65,7 +71,8 @@ def save_state(path: Path, state: dict) -> None:
 
 
 def call(server: str, method: str, path: str, *, body: dict | None = None, token: str | None = None):
-    """(status, JSON body or None, headers) of one request; NoAnswer when there is none to be had."""
+    """(status, JSON body or None, headers) of one request; NoAnswer when there is none to be had,
+    UsageError when the server's address is not a URL it can be sent to."""
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     data = None
     if body is not None:
@@ -73,12 +80,15 @@ def call(server: str, method: str, path: str, *, body: dict | None = None, token
         headers["Content-Type"] = "application/json"
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(server.rstrip("/") + API_PREFIX + path, data=data, method=method, headers=headers)
+    url = server.rstrip("/") + API_PREFIX + path
     try:
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             status, raw, response_headers = response.status, response.read(), response.headers
     except urllib.error.HTTPError as error:
         status, raw, response_headers = error.code, error.read(), error.headers
+    except (ValueError, http.client.InvalidURL) as error:
+        raise UsageError(f"Cannot use the server address {server!r}: {error}") from error
     except (urllib.error.URLError, OSError) as error:
         raise NoAnswer(f"Cannot reach {server}: {getattr(error, 'reason', error)}") from error
     try:
@@ -98,10 +108,11 @@ def when(value: str) -> str:
     return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def detail(payload) -> str:
+def detail(status: int, payload) -> str:
+    """The server's explanation for the user, or what can be said without one."""
     if isinstance(payload, dict) and isinstance(payload.get("detail"), str):
         return payload["detail"]
-    return json.dumps(payload)
+    return f"The server answered {status} without an explanation."
 
 
 def signin(args, state: dict, out) -> int:
@@ -119,7 +130,7 @@ def signin(args, state: dict, out) -> int:
         save_state(args.state, state)
         print(f"Signed in as {email} on {args.device}, until {when(payload['expires_at'])}.", file=out)
         return OK
-    message = detail(payload)
+    message = detail(status, payload)
     if status == 429 and headers.get("Retry-After"):
         message += f" (retry after {headers['Retry-After']} s)"
     print(message, file=out)
@@ -131,8 +142,10 @@ def check(args, state: dict, out) -> int:
         print("You are not signed in. Sign in first: python -m licensing.client signin", file=out)
         return REFUSED
     code = args.product
+    # Quoted whole: a space, "?", "#" or "/" is part of the code asked about, never of the URL.
+    path = "/entitlements/" + urllib.parse.quote(code, safe="")
     try:
-        status, payload, _headers = call(args.server, "GET", f"/entitlements/{code}", token=state["token"])
+        status, payload, _headers = call(args.server, "GET", path, token=state["token"])
     except NoAnswer as error:
         return check_offline(code, state, str(error), out)
     if status == 200:
@@ -152,7 +165,7 @@ def check(args, state: dict, out) -> int:
     if status == 401:
         state.pop("token", None)
         save_state(args.state, state)
-    print(detail(payload), file=out)
+    print(detail(status, payload), file=out)
     return REFUSED
 
 
@@ -174,7 +187,7 @@ def signout(args, state: dict, out) -> int:
     if token:
         status, payload, _headers = call(args.server, "DELETE", "/auth/token", token=token)
         if status not in (204, 401):  # 401: signed out already, by an admin or by expiry
-            print(detail(payload), file=out)
+            print(detail(status, payload), file=out)
             return REFUSED
     state.pop("expires_at", None)
     state["checks"] = {}
@@ -196,7 +209,7 @@ def parser() -> argparse.ArgumentParser:
     signin_parser.add_argument("--device", default=socket.gethostname(), help="this device's name (default: host name)")
     signin_parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     check_parser = commands.add_parser("check", help="check the licence of a product")
-    check_parser.add_argument("product", help="the product's code, like draftpro")
+    check_parser.add_argument("product", help="the product's code, like draftline")
     commands.add_parser("signout", help="sign this device out")
     return main_parser
 
@@ -210,7 +223,7 @@ def main(argv: list[str] | None = None, out=None) -> int:
     command = {"signin": signin, "check": check, "signout": signout}[args.command]
     try:
         return command(args, state, out)
-    except NoAnswer as error:
+    except (NoAnswer, UsageError) as error:
         print(error, file=out)
         return NO_ANSWER
 

@@ -1,7 +1,8 @@
 """The desktop software's API, version 1, under /api/v1/ (R-S1..R-S3): sign a device in and out,
 and check a licence. Glue around the services in licensing/accounts/services.py.
 
-- `POST /api/v1/auth/token` {email, password, device_name} → 201 {token, expires_at}; 401, 429.
+- `POST /api/v1/auth/token` {email, password, device_name} → 201 {token, expires_at}; 401, 429;
+  400 for a body that is not JSON, 413 for one too large, 422 for one without the fields it needs.
 - `DELETE /api/v1/auth/token` (Bearer) → 204.
 - `GET /api/v1/entitlements/<product_code>` (Bearer) → 200 {licensed, product, items, team, message,
   recheck_after, offline_until}; 404 for a product code nobody sells.
@@ -10,22 +11,29 @@ and check a licence. Glue around the services in licensing/accounts/services.py.
 
 JSON in, JSON out, no cookies: the device sends its token as `Authorization: Bearer <token>`, so
 there is no cross-site request to forge, and django-ninja checks CSRF only for cookie authentication.
-Every error answers {"detail": text for people}. A database that cannot be reached answers 503 with
+Every error answers {"detail": text for people}; a 422 adds "errors", a list of {"field", "message"}
+(field null when the body as a whole is wrong), for the developers of the client. Any other address
+under /api/v1/ is a JSON 404 too. A database that cannot be reached answers 503 with
 Retry-After, never "not licensed": the software keeps working until the `offline_until` of its last
 successful check. `python -m licensing.client` is a small client of this API.
 """
 
 import logging
+import unicodedata
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.urls import register_converter
+from django.urls.converters import PathConverter
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
+from pydantic import ValidationInfo, field_validator
 
 from licensing.accounts import services
 from licensing.accounts.models import ApiToken
@@ -39,6 +47,23 @@ RETRY_AFTER_UNAVAILABLE = 30
 UNAVAILABLE = _("The licence service cannot be reached for a moment. Try again shortly.")
 SIGNED_OUT = _("You are signed out. Sign in again with your e-mail address and password.")
 UNKNOWN_PRODUCT = _("There is no product with the code “%(code)s”.")
+NOT_FOUND = _("There is nothing at this address of the licence service.")
+BODY_NOT_JSON = _("The request could not be read: its body must be a JSON object.")
+BODY_TOO_LARGE = _("The request is larger than the licence service accepts.")
+REQUEST_INVALID = _("The request is missing a field or has one that is not valid: %(fields)s.")
+CHARACTER_NOT_ALLOWED = _("“%(field)s” contains a character that is not allowed.")
+DEVICE_NAME_TOO_LONG = _("A device name has at most %(max)d characters.")
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class AnyPath(PathConverter):
+    """Django's `path:`, and a newline too (its `.+` stops at one): for the routes below that take
+    whatever is left of the address, so that nothing under /api/v1/ falls through to Django's HTML 404."""
+
+    regex = r"[\s\S]+"
+
+
+register_converter(AnyPath, "api_any")
 
 
 class DeviceToken(HttpBearer):
@@ -61,10 +86,45 @@ api = NinjaAPI(
 device_token = DeviceToken()
 
 
+def storable(value: str, field: str) -> str:
+    """`value`, unless it holds a NUL character, which PostgreSQL cannot store or compare in text.
+    No password or address anyone can have holds one (the portal's forms refuse it), so refusing it
+    with 422 tells nothing about which accounts exist. (Lone surrogates, which UTF-8 cannot encode,
+    pydantic refuses itself.)"""
+    if "\x00" in value:
+        raise ValueError(str(CHARACTER_NOT_ALLOWED % {"field": field}))
+    return value
+
+
+def device_name_clean(value: str) -> str:
+    """The device name as stored and shown on the user's page: white space collapsed, and no control,
+    format (bidirectional overrides, zero-width) or unassigned characters (Unicode category C), which
+    could disguise the name or break the page."""
+    words = " ".join(value.split())
+    visible = "".join(character for character in words if not unicodedata.category(character).startswith("C"))
+    return " ".join(visible.split())
+
+
 class SignIn(Schema):
     email: str = Field(max_length=254)
     password: str = Field(max_length=4096)
-    device_name: str = Field(min_length=1, max_length=services.DEVICE_NAME_MAX_LENGTH)
+    # The length is checked on the cleaned name, in the validator: declared here for the description.
+    device_name: str = Field(json_schema_extra={"minLength": 1, "maxLength": services.DEVICE_NAME_MAX_LENGTH})
+
+    @field_validator("email", "password", "device_name")
+    @classmethod
+    def no_unstorable_characters(cls, value: str, info: ValidationInfo) -> str:
+        return storable(value, info.field_name)
+
+    @field_validator("device_name")
+    @classmethod
+    def device_name_cleaned(cls, value: str) -> str:
+        name = device_name_clean(value)
+        if not name:
+            raise ValueError(str(services.DEVICE_NAME_REQUIRED))
+        if len(name) > services.DEVICE_NAME_MAX_LENGTH:
+            raise ValueError(str(DEVICE_NAME_TOO_LONG % {"max": services.DEVICE_NAME_MAX_LENGTH}))
+        return name
 
 
 class TokenOut(Schema):
@@ -83,7 +143,17 @@ class EntitlementOut(Schema):
 
 
 class Error(Schema):
-    detail: str
+    detail: str = Field(description="For the user, in their language.")
+
+
+class FieldError(Schema):
+    field: str | None = Field(description="The field of the request body; null for the body as a whole.")
+    message: str
+
+
+class InvalidRequest(Schema):
+    detail: str = Field(description="For the user, in their language.")
+    errors: list[FieldError] = Field(description="What is wrong, field by field, for the client's developers.")
 
 
 def _error(request: HttpRequest, status: int, detail, headers: dict | None = None) -> HttpResponse:
@@ -91,6 +161,10 @@ def _error(request: HttpRequest, status: int, detail, headers: dict | None = Non
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def _invalid(request: HttpRequest, detail, errors: list[dict]) -> HttpResponse:
+    return api.create_response(request, {"detail": str(detail), "errors": errors}, status=422)
 
 
 @api.exception_handler(OperationalError)
@@ -109,15 +183,48 @@ def signed_out(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 401, SIGNED_OUT, {"WWW-Authenticate": 'Bearer realm="seatkeeper"'})
 
 
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """django-ninja's own refusals; the one it makes here is 400 for a body that is not JSON, whose
+    English text would also name the parser's error."""
+    return _error(request, exc.status_code, BODY_NOT_JSON if exc.status_code == 400 else exc.message)
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE, found when django-ninja reads `request.body`."""
+    return _error(request, 413, BODY_TOO_LARGE)
+
+
+@api.exception_handler(RequestInvalid)
+def request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
+    """A body that is JSON without the fields it needs (422): the message of our own validators for
+    the user where there is one, else a sentence that names the fields."""
+    errors, ours = [], []
+    for error in exc.errors:
+        # loc is (source, parameter, field...): ("body", "payload", "device_name").
+        field = ".".join(str(part) for part in error["loc"][2:]) or None
+        if error.get("type") == "value_error":
+            message = str(error.get("ctx", {}).get("error") or error["msg"])
+            ours.append(message)
+        else:
+            message = error["msg"]
+        errors.append({"field": field, "message": message})
+    fields = ", ".join(sorted({error["field"] or "body" for error in errors}))
+    return _invalid(request, ours[0] if ours else REQUEST_INVALID % {"fields": fields}, errors)
+
+
 @api.post(
     "/auth/token",
-    response={201: TokenOut, 401: Error, 422: dict, 429: Error, 503: Error},
+    response={201: TokenOut, 400: Error, 401: Error, 413: Error, 422: InvalidRequest, 429: Error, 503: Error},
     operation_id="token_create",
     summary="Sign a device in",
     description=(
         "The account's e-mail address and password give a token for this device (R-S2). 401 for wrong "
         "credentials, whether or not the address has an account; 429 with Retry-After after too many "
-        "failed attempts from one address or for one account."
+        "failed attempts from one address or for one account. 400 when the body is not JSON, 413 when "
+        "it is too large, 422 when a field is missing or not valid (a NUL character in any field, a "
+        "device name empty once control characters are removed, or longer than 100 characters)."
     ),
 )
 def token_create(request: HttpRequest, payload: SignIn):
@@ -134,7 +241,9 @@ def token_create(request: HttpRequest, payload: SignIn):
             return _error(request, 429, error.messages[0], {"Retry-After": str(error.params["retry_after"])})
         if code == "signin_failed":
             return _error(request, 401, error.messages[0])
-        return api.create_response(request, {"detail": error.messages}, status=422)
+        fields = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
+        errors = [{"field": field, "message": message} for field, messages in fields for message in messages]
+        return _invalid(request, errors[0]["message"], errors)
     # Responses made here rather than returned as (status, body): that form is deprecated in newer
     # django-ninja, and its replacement is missing from the older ones pyproject.toml allows.
     return api.create_response(request, {"token": raw, "expires_at": token.expires_at}, status=201)
@@ -153,8 +262,19 @@ def token_delete(request: HttpRequest):
     return HttpResponse(status=204)
 
 
+def is_product_code(value: str) -> bool:
+    """Whether `value` could be a product code (Product.code's validators): anything else is
+    answered without a query, and could not be stored or compared in every database (NUL)."""
+    try:
+        Product._meta.get_field("code").run_validators(value)
+    except ValidationError:
+        return False
+    return bool(value)
+
+
 @api.get(
-    "/entitlements/{product_code}",
+    # Any path, so that a code with a slash is answered as an unknown product, not by Django's 404.
+    "/entitlements/{api_any:product_code}",
     auth=device_token,
     response={200: EntitlementOut, 401: Error, 404: Error, 503: Error},
     operation_id="entitlement_get",
@@ -166,7 +286,7 @@ def token_delete(request: HttpRequest):
 )
 def entitlement_get(request: HttpRequest, product_code: str):
     token = request.auth
-    product = Product.objects.filter(code=product_code).first()
+    product = Product.objects.filter(code=product_code).first() if is_product_code(product_code) else None
     if product is None:
         return _error(request, 404, UNKNOWN_PRODUCT % {"code": product_code})
     # The message in the software's language when it says which (Accept-Language), else in the
@@ -174,3 +294,14 @@ def entitlement_get(request: HttpRequest, product_code: str):
     language = translation.get_language() if "HTTP_ACCEPT_LANGUAGE" in request.META else token.user.language
     with translation.override(language):
         return services.entitlement_check(user=token.user, product=product, token=token)
+
+
+# Last: any other address under /api/v1/ is a JSON 404 like the API's others, not Django's HTML page.
+@api.api_operation(METHODS, "/{api_any:rest}", include_in_schema=False)
+def not_found(request: HttpRequest, rest: str):
+    return _error(request, 404, NOT_FOUND)
+
+
+@api.api_operation(METHODS, "/", include_in_schema=False)
+def root_not_found(request: HttpRequest):
+    return _error(request, 404, NOT_FOUND)

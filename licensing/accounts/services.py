@@ -666,7 +666,10 @@ class Entitlement:
 
 
 def _day_end(day: date) -> datetime:
-    """The first moment after `day`, in the portal's time zone."""
+    """The first moment after `day`, in the portal's time zone. After the last date there is (an end
+    of term of 9999-12-31) there is none: then the last moment there is, not an OverflowError."""
+    if day >= date.max:
+        return timezone.make_aware(datetime.max)
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from licensing.activity.models import ActivityEvent
@@ -18,6 +19,9 @@ from licensing.teams.filters import team_products
 from licensing.teams.models import Team
 
 DATES_REVERSED = _("The start date is after the end date.")
+# Far-off dates are typos (a year 0001 or 9999 also overflows the time-zone arithmetic).
+FIRST_DAY = datetime.date(2000, 1, 1)
+DATE_OUT_OF_RANGE = _("Choose a date between %(first)s and %(last)s.")
 
 
 def team_events(team: Team):
@@ -76,8 +80,22 @@ def start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+def last_day() -> datetime.date:
+    """The last date the filters accept: about ten years from today."""
+    return timezone.localdate() + datetime.timedelta(days=3653)
+
+
 class EventFilterForm(forms.Form):
     def clean(self):
+        for name in ("since", "until"):
+            day = self.cleaned_data.get(name)
+            if day is not None and not FIRST_DAY <= day <= last_day():
+                del self.cleaned_data[name]
+                params = {
+                    "first": date_format(FIRST_DAY, "SHORT_DATE_FORMAT"),
+                    "last": date_format(last_day(), "SHORT_DATE_FORMAT"),
+                }
+                self.add_error(name, forms.ValidationError(DATE_OUT_OF_RANGE, code="out_of_range", params=params))
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:

@@ -8,7 +8,7 @@ another team (`subscription_move`, where support may do the moves of R-T11 but n
 Seats are assigned and unassigned through the assignment services (R-SE1).
 """
 
-from datetime import timedelta
+from datetime import date
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.db.models import OuterRef
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -38,28 +39,41 @@ from licensing.subscriptions.services import (
     assignment_delete,
     assignment_update,
     contract_change_manager,
+    days_after,
     purchase_record,
+    seats_assigned,
     seats_purchased,
     subscription_add_seats,
     subscription_move,
     subscription_renew,
     subscription_set_seats,
     subscriptions_move_blockers,
+    term_end_latest,
 )
 from licensing.teams.admin import (
     ReadOnlyInline,
     ServiceAdmin,
+    TeamFilter,
     admin_link,
     admin_url,
     count_subquery,
     each_or_none,
     person,
     seats_in_use,
+    team_rows_url,
 )
 from licensing.teams.models import Customer, Team
 
 NOTHING_SELECTED = _("Select one or more subscriptions first.")
 ONE_CUSTOMER = _("Subscriptions can only move between teams of one customer: select subscriptions of one customer.")
+# A subscription's page lists this many of its team's assignments, in seat order, and links to the rest.
+ASSIGNMENTS_SHOWN = 20
+
+
+def renewal_suggested_end(subscription: Subscription) -> date:
+    """What the renew page offers: a year after the current end, within `term_end_latest`."""
+    return min(days_after(subscription.term_end, 365), term_end_latest(subscription.term_start))
+
 
 # --- Products ---------------------------------------------------------------------------------
 
@@ -261,6 +275,18 @@ class SubscriptionAdmin(ServiceAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(in_use=seats_in_use())
 
+    def changelist_view(self, request, extra_context=None):
+        # The date drill-down reads up to the year (month, day) after the one chosen, and after 9999
+        # there is none: a server error. Only an end of term stored before MAX_TERM_YEARS held has
+        # that year; list those with a plain filter instead.
+        if request.GET.get("term_end__year", "").strip() == str(date.max.year):
+            query = request.GET.copy()
+            for part in ("year", "month", "day"):
+                query.pop(f"term_end__{part}", None)
+            query["term_end__gte"] = date(date.max.year, 1, 1).isoformat()
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description=_("customer"), ordering="team__customer__name")
     def customer(self, obj) -> str:
         return obj.team.customer.name
@@ -283,13 +309,15 @@ class SubscriptionAdmin(ServiceAdmin):
 
     @admin.display(description=_("seats in use"))
     def seats_in_use(self, obj) -> str:
-        """The team's assignments of the product, in the order the licence check seats them."""
+        """The team's assignments of the product, in the order the licence check seats them: the
+        first ASSIGNMENTS_SHOWN, and a link to the list of them all."""
         purchased = seats_purchased(obj.team, obj.product)
+        assigned = seats_assigned(obj.team, obj.product)
         assignments = (
             Assignment.objects.filter(member__team=obj.team_id, product=obj.product_id)
             .select_related("member__user")
             .prefetch_related("items")
-            .order_by("assigned_at", "pk")
+            .order_by("assigned_at", "pk")[:ASSIGNMENTS_SHOWN]
         )
         rows = format_html_join(
             "",
@@ -307,15 +335,24 @@ class SubscriptionAdmin(ServiceAdmin):
         )
         summary = _("%(team)s: %(assigned)d of %(purchased)d seats of %(product)s assigned.") % {
             "team": obj.team.name,
-            "assigned": len(assignments),
+            "assigned": assigned,
             "purchased": purchased,
             "product": obj.product.name,
         }
         if not rows:
             return summary
+        more = ""
+        if assigned > ASSIGNMENTS_SHOWN:
+            more = format_html(
+                '<p>{} <a href="{}">{}</a></p>',
+                ngettext("…and %(count)s more.", "…and %(count)s more.", assigned - ASSIGNMENTS_SHOWN)
+                % {"count": number_format(assigned - ASSIGNMENTS_SHOWN, force_grouping=True)},
+                team_rows_url(Assignment, obj.team, product__id__exact=obj.product_id),
+                _("List them all"),
+            )
         return format_html(
             "<p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
+            "<tbody>{}</tbody></table>{}",
             summary,
             _("Member"),
             _("E-mail address"),
@@ -323,6 +360,7 @@ class SubscriptionAdmin(ServiceAdmin):
             _("Assigned"),
             _("Holds a seat"),
             rows,
+            more,
         )
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -413,8 +451,11 @@ class SubscriptionAdmin(ServiceAdmin):
             ],
         }
 
-    def _seats_page(self, request, *, form_class, title, submit_label, call, message, initial=None, intro=""):
-        """A page that applies one service to each selected subscription, all or nothing."""
+    def _seats_page(
+        self, request, *, form_class, title, submit_label, call, message, initial=None, intro="", form_kwargs=None
+    ):
+        """A page that applies one service to each selected subscription, all or nothing.
+        `form_kwargs(subscriptions)` gives the form what it checks the input against."""
         self.require(self.has_manage_permission(request))
         subscriptions = self._selected(request)
         if not subscriptions:
@@ -423,6 +464,7 @@ class SubscriptionAdmin(ServiceAdmin):
         form = form_class(
             request.POST if request.method == "POST" else None,
             initial=initial(subscriptions[0]) if initial and len(subscriptions) == 1 else None,
+            **(form_kwargs(subscriptions) if form_kwargs else {}),
         )
 
         def apply(data):
@@ -487,8 +529,9 @@ class SubscriptionAdmin(ServiceAdmin):
             message=lambda n: (
                 ngettext("Renewed %(count)d subscription.", "Renewed %(count)d subscriptions.", n) % {"count": n}
             ),
-            initial=lambda s: {"term_end": s.term_end + timedelta(days=365)},
+            initial=lambda s: {"term_end": renewal_suggested_end(s)},
             intro=_("A renewal extends the term; the subscription stays in its team."),
+            form_kwargs=lambda subscriptions: {"subscriptions": subscriptions},
         )
 
     def move_view(self, request):
@@ -605,6 +648,10 @@ class SubscriptionAdmin(ServiceAdmin):
 # --- Assignments and seat usage ---------------------------------------------------------------
 
 
+class AssignmentTeamFilter(TeamFilter):
+    team_field = "member__team"
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(ServiceAdmin):
     """Seats held. Created with `assignment_create` (within the team's seats, R-SE1), items changed
@@ -613,7 +660,7 @@ class AssignmentAdmin(ServiceAdmin):
     form = AssignmentItemsForm
     list_display = ("member_name", "email", "team", "product", "item_names", "assigned_at", "assigned_by")
     list_select_related = ("member__user", "member__team", "product", "assigned_by")
-    list_filter = ("product",)
+    list_filter = (AssignmentTeamFilter, "product", ("assigned_at", admin.DateFieldListFilter))
     search_fields = (
         "member__user__email",
         "member__user__first_name",
@@ -621,7 +668,9 @@ class AssignmentAdmin(ServiceAdmin):
         "member__team__name",
         "product__name",
     )
-    date_hierarchy = "assigned_at"
+    # One row per seat held, tens of thousands: no second COUNT(*) for "N total", and no
+    # date_hierarchy, whose list of months reads every row; the date is a list filter instead.
+    show_full_result_count = False
     fields = ("member", "product", "items", "assigned_at", "assigned_by")
 
     def get_queryset(self, request):
@@ -704,9 +753,12 @@ class SeatUsageAdmin(admin.ModelAdmin):
 
     list_display = ("day", "user", "product", "team")
     list_select_related = ("user", "product", "team")
-    list_filter = ("product",)
+    list_filter = ("product", ("day", admin.DateFieldListFilter))
     search_fields = ("user__email", "team__name", "product__name")
-    date_hierarchy = "day"
+    # A row per user, product and day: millions. No second COUNT(*) for "N total", and no
+    # date_hierarchy, whose list of months reads every row (5 s for two million); the day is a list
+    # filter instead.
+    show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
         return False

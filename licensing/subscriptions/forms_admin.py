@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing.subscriptions.models import Assignment, Contract, Product, ProductItem, Subscription
+from licensing.subscriptions.services import MAX_SEATS, term_end_error, term_start_error
 from licensing.teams.forms_admin import PersonMixin, use_autocomplete
 from licensing.teams.models import Customer, Member, Team
 
@@ -20,6 +21,14 @@ CONTRACT_HAS_MANAGER = _(
 MANAGER_REQUIRED = _("A new contract needs a contract manager.")
 CONFIRM_OVERRIDE = _("Tick the box to move it anyway, as support.")
 ITEMS_REQUIRED = _("Choose at least one item. To take the product away, delete the assignment.")
+# The services refuse more than MAX_SEATS in words too (SEATS_TOO_MANY); the form says it first.
+SEATS_AT_MOST = _("A subscription can have at most %(limit_value)s seats. Is there a digit too many?")
+
+
+def _seats_field(label, min_value: int) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, min_value=min_value, max_value=MAX_SEATS, error_messages={"max_value": SEATS_AT_MOST}
+    )
 
 
 def _today():
@@ -76,7 +85,7 @@ class PurchaseForm(PersonMixin, forms.Form):
     manager_first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     manager_last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     product = forms.ModelChoiceField(Product.objects.all(), label=_("Product"))
-    seats = forms.IntegerField(label=_("Seats"), min_value=1)
+    seats = _seats_field(_("Seats"), min_value=1)
     plan = forms.ChoiceField(label=_("Plan"), choices=Subscription.Plan.choices, initial=Subscription.Plan.STANDARD)
     term_start = forms.DateField(label=_("Term start"), widget=AdminDateWidget, initial=_today)
     term_end = forms.DateField(label=_("Term end"), widget=AdminDateWidget, initial=_a_year_on)
@@ -113,15 +122,25 @@ class PurchaseForm(PersonMixin, forms.Form):
                 self.add_error("manager_email", MANAGER_REQUIRED)
             else:
                 self.clean_person()
+        self._clean_term(cleaned.get("term_start"), cleaned.get("term_end"))
         return cleaned
+
+    def _clean_term(self, term_start, term_end) -> None:
+        """A far-off date is a typo: the same bounds as `purchase_record`'s."""
+        if term_start is None:
+            return
+        if error := term_start_error(term_start):
+            self.add_error("term_start", error)
+        elif term_end is not None and (error := term_end_error(term_start, term_end)):
+            self.add_error("term_end", error)
 
 
 class SeatsAddForm(forms.Form):
-    seats = forms.IntegerField(label=_("Seats to add"), min_value=1)
+    seats = _seats_field(_("Seats to add"), min_value=1)
 
 
 class SeatsSetForm(forms.Form):
-    seats = forms.IntegerField(label=_("Seats"), min_value=0)
+    seats = _seats_field(_("Seats"), min_value=0)
     allow_over_allocation = forms.BooleanField(
         label=_("Allow over-allocation"),
         required=False,
@@ -133,7 +152,25 @@ class SeatsSetForm(forms.Form):
 
 
 class RenewForm(forms.Form):
+    """A new end of term for each of `subscriptions`: at most MAX_TERM_YEARS after its start or
+    after today (`term_end_latest`, which `subscription_renew` holds to as well)."""
+
     term_end = forms.DateField(label=_("New end of term"), widget=AdminDateWidget)
+
+    def __init__(self, *args, subscriptions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subscriptions = list(subscriptions)
+
+    def clean_term_end(self):
+        term_end = self.cleaned_data["term_end"]
+        several = len(self.subscriptions) > 1
+        errors = []
+        for subscription in self.subscriptions:
+            if error := term_end_error(subscription.term_start, term_end):
+                errors.extend(f"{subscription}: {m}" if several else m for m in error.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return term_end
 
 
 class MoveForm(forms.Form):

@@ -6,11 +6,13 @@ cannot both take the last seat, and a move cannot race an assignment."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -36,6 +38,20 @@ ALREADY_UNASSIGNED = _("%(name)s no longer holds a seat of %(product)s: someone 
 NO_ITEMS = _("Choose at least one item, or unassign the product.")
 ITEM_NOT_OF_PRODUCT = _("%(item)s is not part of %(product)s.")
 SEATS_NEGATIVE = _("The number of seats cannot be negative.")
+# The most seats one subscription can have: far beyond any real purchase, so that a number typed
+# with digits too many is refused in words instead of stored (or overflowing PostgreSQL's integer).
+MAX_SEATS = 1_000_000
+SEATS_TOO_MANY = _(
+    "A subscription can have at most %(max)s seats; this would give it %(seats)s. Is there a digit too many?"
+)
+# The longest a term can run ahead: from its start, or from today for a term that started before.
+# Far-off dates are typos (a year 9999 also overflows the date arithmetic of the licence check).
+MAX_TERM_YEARS = 10
+TERM_START_TOO_LATE = _("A term can start at most %(years)d years from today: on %(latest)s at the latest.")
+TERM_END_TOO_LATE = _(
+    "That end of term is too far ahead: a term can end at most %(years)d years after it starts, or after "
+    "today, so on %(latest)s at the latest."
+)
 SEATS_BELOW_ASSIGNED = ngettext_lazy(
     "Users of %(product)s in %(team)s: %(assigned)d; seats after this change: %(seats)d. "
     "Unassign %(over)d seat first, or allow the over-allocation.",
@@ -66,6 +82,65 @@ MOVE_OVER_ALLOCATED = ngettext_lazy(
 
 def _name(user) -> str:
     return user.get_full_name() or user.email
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day `years` later (28 February for 29 February), or the last date there is."""
+    if day.year + years > date.max.year:
+        return date.max
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February, in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def days_after(day: date, days: int) -> date:
+    """`day` plus `days`, or the last date there is rather than an OverflowError."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max
+
+
+def term_start_latest(today: date | None = None) -> date:
+    """The latest day a new term can start: MAX_TERM_YEARS from today."""
+    return _years_after(today or timezone.localdate(), MAX_TERM_YEARS)
+
+
+def term_end_latest(term_start: date, today: date | None = None) -> date:
+    """The latest day a term that starts on `term_start` can end, for a purchase or a renewal:
+    MAX_TERM_YEARS after its start or after today, whichever is later, so that a subscription
+    renewed year after year for longer than that can still be renewed."""
+    return _years_after(max(term_start, today or timezone.localdate()), MAX_TERM_YEARS)
+
+
+def term_start_error(term_start: date) -> ValidationError | None:
+    """TERM_START_TOO_LATE when a new term starts beyond `term_start_latest`."""
+    latest = term_start_latest()
+    if term_start <= latest:
+        return None
+    return ValidationError(
+        TERM_START_TOO_LATE % {"years": MAX_TERM_YEARS, "latest": latest.isoformat()}, code="term_too_late"
+    )
+
+
+def term_end_error(term_start: date, term_end: date) -> ValidationError | None:
+    """TERM_END_TOO_LATE when `term_end` is beyond `term_end_latest`: the one check of the services
+    and the support staff's forms."""
+    latest = term_end_latest(term_start)
+    if term_end <= latest:
+        return None
+    return ValidationError(
+        TERM_END_TOO_LATE % {"years": MAX_TERM_YEARS, "latest": latest.isoformat()}, code="term_too_long"
+    )
+
+
+def seats_error(seats: int) -> ValidationError | None:
+    """SEATS_TOO_MANY when a subscription would have more than MAX_SEATS seats."""
+    if seats <= MAX_SEATS:
+        return None
+    numbers = {"max": number_format(MAX_SEATS, force_grouping=True), "seats": number_format(seats, force_grouping=True)}
+    return ValidationError(SEATS_TOO_MANY % numbers, code="too_many_seats")
 
 
 def seats_purchased(team: Team, product: Product, on: date | None = None) -> int:
@@ -256,8 +331,14 @@ def purchase_record(
     """
     if seats < 0:
         raise ValidationError({"seats": [SEATS_NEGATIVE]})
+    if error := seats_error(seats):
+        raise ValidationError({"seats": [error]})
     if term_end < term_start:
         raise ValidationError({"term_end": [TERM_INVALID]})
+    if error := term_start_error(term_start):
+        raise ValidationError({"term_start": [error]})
+    if error := term_end_error(term_start, term_end):
+        raise ValidationError({"term_end": [error]})
     contract = Contract.objects.select_for_update().filter(number=contract_number).first()
     new_team = False
     if contract is not None:
@@ -336,6 +417,8 @@ def subscription_add_seats(*, subscription: Subscription, seats: int, actor=None
     """More seats bought on an existing subscription stay in that subscription's team (R-SE2)."""
     if seats <= 0:
         raise ValidationError({"seats": [_("Add at least one seat.")]})
+    # Add to the count read under the lock: two additions at once must both count.
+    subscription = _lock_subscription_and_team(subscription)
     return subscription_set_seats(subscription=subscription, seats=subscription.seats + seats, actor=actor)
 
 
@@ -348,6 +431,8 @@ def subscription_set_seats(
     the pool then shows its overage and the licence check seats the longest-held first."""
     if seats < 0:
         raise ValidationError({"seats": [SEATS_NEGATIVE]})
+    if error := seats_error(seats):
+        raise ValidationError({"seats": [error]})
     subscription = _lock_subscription_and_team(subscription)
     if seats == subscription.seats:
         return subscription
@@ -388,10 +473,13 @@ def subscription_set_seats(
 
 @transaction.atomic
 def subscription_renew(*, subscription: Subscription, term_end: date, actor=None) -> Subscription:
-    """A renewal extends the term; the subscription stays in its team."""
+    """A renewal extends the term; the subscription stays in its team. The new end is at most
+    MAX_TERM_YEARS after the term's start or after today (`term_end_latest`)."""
     subscription = _lock_subscription_and_team(subscription)
     if term_end <= subscription.term_end:
         raise ValidationError({"term_end": [RENEWAL_NOT_LATER % {"end": subscription.term_end.isoformat()}]})
+    if error := term_end_error(subscription.term_start, term_end):
+        raise ValidationError({"term_end": [error]})
     old = subscription.term_end
     subscription.term_end = term_end
     subscription.save(update_fields=["term_end"])

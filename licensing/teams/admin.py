@@ -16,11 +16,12 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Concat
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -192,6 +193,41 @@ class ServiceAdmin(admin.ModelAdmin):
         )
 
 
+class TeamFilter(admin.SimpleListFilter):
+    """The rows of one team, as the team's page links to them (`?team=<id>`). It offers no list of
+    teams to choose from (there can be thousands): only the team chosen, to see and to clear."""
+
+    title = _("team")
+    parameter_name = "team"
+    team_field = "team"
+
+    def team_id(self) -> int | None:
+        """The team chosen, if the value can be one (a number the database can hold)."""
+        value = self.value() or ""
+        return int(value) if value.isdigit() and int(value) < 2**63 else None
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if not value:
+            return []  # without a choice the filter is not shown
+        team = Team.objects.filter(pk=team_id).first() if (team_id := self.team_id()) is not None else None
+        # An unknown team is still a choice, so that the filter applies and shows no rows.
+        return [(value, team.name if team is not None else value)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if (team_id := self.team_id()) is None:
+            return queryset.none()
+        return queryset.filter(**{f"{self.team_field}_id": team_id})
+
+
+def team_rows_url(model, team: Team, **params) -> str:
+    """The changelist of `model` filtered on `team` (by a TeamFilter) and on `params`."""
+    query = "&".join(f"{key}={value}" for key, value in {"team": team.pk, **params}.items())
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") + f"?{query}"
+
+
 def each_or_none(objects: Iterable, call: Callable) -> None:
     """Run `call(obj)` for every object. If the service refuses any of them, raise one
     ValidationError that names every refusal (the object first, when there are several); the
@@ -257,15 +293,25 @@ class CustomerAdmin(admin.ModelAdmin):
         return obj.contracts_count
 
 
-class MemberOfTeamInline(ReadOnlyInline):
+class AdminOfTeamInline(ReadOnlyInline):
+    """The team's admins. Its users can be tens of thousands: the page counts them and links to
+    their list (`TeamAdmin.members`), which pages and searches."""
+
     model = Member
     fields = ("user", "email", "role", "is_guest", "status", "invited_at", "accepted_at")
     readonly_fields = ("email",)
-    verbose_name_plural = _("members")
+    verbose_name = _("admin")
+    verbose_name_plural = _("admins")
 
     def get_queryset(self, request):
-        # Primary admin first, then secondary admins, then users (the role values sort that way).
-        return super().get_queryset(request).select_related("user").order_by("role", "user__last_name", "pk")
+        # Primary admin first, then secondary admins (the role values sort that way).
+        return (
+            super()
+            .get_queryset(request)
+            .filter(role__in=[Member.Role.PRIMARY_ADMIN, Member.Role.SECONDARY_ADMIN])
+            .select_related("user", "team")  # str(member) names the team
+            .order_by("role", "user__last_name", "pk")
+        )
 
     @admin.display(description=_("e-mail address"))
     def email(self, obj) -> str:
@@ -299,9 +345,9 @@ class TeamAdmin(ServiceAdmin):
     list_select_related = ("customer",)
     search_fields = ("name", "customer__name")
     list_filter = ("created_at",)
-    fields = ("customer", "name", "seats", "created_at", "created_by")
-    readonly_fields = ("customer", "seats", "created_at", "created_by")
-    inlines = [MemberOfTeamInline, SubscriptionOfTeamInline]
+    fields = ("customer", "name", "members", "seats", "created_at", "created_by")
+    readonly_fields = ("customer", "members", "seats", "created_at", "created_by")
+    inlines = [AdminOfTeamInline, SubscriptionOfTeamInline]
 
     def get_queryset(self, request):
         primary = Member.objects.filter(team=OuterRef("pk"), role=Member.Role.PRIMARY_ADMIN)
@@ -333,6 +379,23 @@ class TeamAdmin(ServiceAdmin):
         if not obj.primary_email:
             return "-"
         return format_html("{} &lt;{}&gt;", (obj.primary_name or "").strip() or obj.primary_email, obj.primary_email)
+
+    @admin.display(description=_("members"))
+    def members(self, obj) -> str:
+        """How many members the team has, and a link to their list (the admins are listed below)."""
+        counts = Member.objects.filter(team=obj).aggregate(
+            count=Count("pk"),
+            invited=Count("pk", filter=Q(status=Member.Status.INVITED)),
+            guests=Count("pk", filter=Q(is_guest=True)),
+        )
+        summary = ngettext(
+            "%(count)s member; invited (not yet accepted): %(invited)s; guests: %(guests)s.",
+            "%(count)s members; invited (not yet accepted): %(invited)s; guests: %(guests)s.",
+            counts["count"],
+        ) % {key: number_format(value, force_grouping=True) for key, value in counts.items()}
+        return format_html(
+            '{} <a href="{}">{}</a>', summary, team_rows_url(Member, obj), _("List the members of this team")
+        )
 
     @admin.display(description=_("seats"))
     def seats(self, obj) -> str:
@@ -463,9 +526,11 @@ class MemberAdmin(ServiceAdmin):
     )
     list_display_links = ("person", "email")
     list_select_related = ("user", "team__customer")
-    list_filter = ("role", "is_guest", "status")
+    list_filter = (TeamFilter, "role", "is_guest", "status", ("invited_at", admin.DateFieldListFilter))
     search_fields = ("user__email", "user__first_name", "user__last_name", "team__name", "team__customer__name")
-    date_hierarchy = "invited_at"
+    # Tens of thousands of members: no second COUNT(*) of the whole table for "N total", and no
+    # date_hierarchy, whose list of months reads every row; the date is a list filter instead.
+    show_full_result_count = False
     fields = ("team", "user", "role", "is_guest", "status", "invited_at", "invited_by", "accepted_at")
     readonly_fields = fields
     inlines = [AssignmentOfMemberInline, InvitationOfMemberInline]
@@ -661,6 +726,7 @@ class MemberAdmin(ServiceAdmin):
 __all__ = [
     "ReadOnlyInline",
     "ServiceAdmin",
+    "TeamFilter",
     "add_service_errors",
     "admin_link",
     "admin_url",
@@ -669,4 +735,5 @@ __all__ = [
     "person",
     "resend_invitations",
     "seats_in_use",
+    "team_rows_url",
 ]

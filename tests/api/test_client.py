@@ -4,6 +4,7 @@ live_server): what the desktop software's "Let's Get Started" screen does (R-S1,
 import io
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -206,3 +207,44 @@ def test_a_check_by_the_client_shows_in_the_seat_usage_report_at_once(run, world
     lines = list(csv.DictReader(b"".join(export.streaming_content).decode("utf-8-sig").splitlines()))
     mine = [line for line in lines if line["user_email"] == "user@example.com"]
     assert [(line["days_used"], line["last_used"]) for line in mine] == [("1", timezone.localdate().isoformat())]
+
+
+@pytest.mark.parametrize("code", ["draft line", "draftpro?x=1", "draftpro#top", "../auth/token", "a/b", "draftpro\n"])
+def test_a_code_is_sent_whole_as_the_product_asked_about(run, world, code):
+    # R-S1. Quoted, a space is no longer a traceback (InvalidURL), "?x=1" no longer checks draftpro,
+    # and "../auth/token" no longer reaches another endpoint (which printed "null").
+    assign(world.user, world.product)
+    sign_in(run)
+
+    status, out = run("check", code)
+
+    assert status == 1
+    assert out.strip() == f"There is no product with the code “{code}”."
+
+
+def test_a_server_address_that_is_not_a_url_is_a_usage_error(run, world):
+    sign_in(run)
+
+    for server in ("http://exa mple.com", "http://127.0.0.1:80x", "not-a-url"):
+        status, out = run("check", "draftpro", server=server)
+
+        assert status == 2, out
+        assert out.startswith(f"Cannot use the server address {server!r}: ")
+        assert "Traceback" not in out
+
+
+def test_an_answer_without_an_explanation_says_so(run, world):
+    status, out = run("signin", "--email", "user@example.com", "--password-stdin", server=run.server + "/nowhere")
+
+    assert status == 1
+    assert out.strip() == "The server answered 404 without an explanation."
+
+
+def test_the_help_names_a_product_of_the_demo_catalogue(capsys):
+    from licensing.subscriptions.demo import CATALOGUE
+
+    with pytest.raises(SystemExit):
+        reference_client.main(["check", "--help"])
+
+    example = re.search(r"like (\S+)", capsys.readouterr().out).group(1)
+    assert example in {code for code, *_rest in CATALOGUE}
