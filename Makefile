@@ -6,11 +6,16 @@ PORT ?= 8000
 # The suite runs on SQLite; when DATABASE_URL points to PostgreSQL it runs there too.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-sqlite test-postgres lint format migrate seed bench clean help install translations messages
+# make stress: the tests of admins acting at the same moment, STRESS_RUNS times each.
+STRESS_RUNS ?= 20
+STRESS_TESTS ?= tests/test_concurrency.py tests/test_db_conflicts.py tests/subscriptions/test_unassign_meanwhile.py
+
+.PHONY: run test test-sqlite test-postgres stress lint format migrate seed bench clean help install translations messages
 
 help:
 	@echo "make run      set up, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test     set up, lint, and run the whole suite (SQLite; PostgreSQL too if DATABASE_URL is set)"
+	@echo "make stress   the concurrency tests $(STRESS_RUNS) times in a row (SQLite; PostgreSQL too if DATABASE_URL is set)"
 	@echo "make lint     ruff check and format check"
 	@echo "make format   ruff format and autofix"
 	@echo "make bench    benchmarks under bench/"
@@ -59,6 +64,16 @@ test-postgres: translations
 		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
 	else \
 		echo "== DATABASE_URL is not set: skipping the PostgreSQL run"; \
+	fi
+
+stress: translations
+	@echo "== the concurrency tests, $(STRESS_RUNS) runs each, on SQLite"
+	env -u DATABASE_URL $(BIN)/pytest -q -p no:xdist --repeat $(STRESS_RUNS) $(STRESS_TESTS)
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== the concurrency tests, $(STRESS_RUNS) runs each, on PostgreSQL ($$DATABASE_URL)"; \
+		$(BIN)/pytest -q -p no:xdist --repeat $(STRESS_RUNS) $(STRESS_TESTS); \
+	else \
+		echo "== DATABASE_URL is not set: skipping the PostgreSQL runs"; \
 	fi
 
 bench: install

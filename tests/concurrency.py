@@ -43,11 +43,17 @@ def run_together(*calls: Callable[[], Any]) -> list[Outcome]:
 
     def run(outcome: Outcome, call: Callable[[], Any]) -> None:
         try:
-            connection.ensure_connection()
+            try:
+                connection.ensure_connection()
+            except BaseException:
+                barrier.abort()  # a thread that cannot connect must not leave the others waiting
+                raise
             barrier.wait(timeout=JOIN_TIMEOUT)
             outcome.value = call()
         except BaseException as error:  # handed back to the test, which decides what was allowed
-            barrier.abort()  # a thread that fails before the barrier must not leave the others waiting
+            # No barrier.abort() here: once the barrier is passed, threads that were released but not
+            # yet scheduled would still see the barrier broken and raise BrokenBarrierError without
+            # running their call. A call refused quickly (a seat refusal) used to do exactly that.
             outcome.error = error
         finally:
             connection.close()

@@ -23,6 +23,29 @@ from tests.factories import (
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run every test collected N times in a row (make stress: the concurrency tests, 20 times)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    # A test that fails one run in ten is a bug to find: --repeat makes it show in one session.
+    runs = metafunc.config.getoption("repeat")
+    if runs > 1:
+        metafunc.fixturenames.append("_run")
+        metafunc.parametrize("_run", range(1, runs + 1), ids=lambda run: f"run{run}")
+
+
+@pytest.fixture
+def _run():
+    """The number of the run, under --repeat (see pytest_generate_tests)."""
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _translations_compiled():
     # `pytest` alone, without `make test`, still sees the Dutch pages: compile what changed.

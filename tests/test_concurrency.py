@@ -15,12 +15,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from mailer.models import Message
 
+from licensing.accounts.imports import import_confirm, parse_csv
 from licensing.accounts.models import Invitation, User, new_token
-from licensing.accounts.services import ALREADY_MEMBER, invitation_accept, member_invite
-from licensing.subscriptions.models import Assignment, Subscription
+from licensing.accounts.services import ALREADY_MEMBER, entitlement_check, invitation_accept, member_invite
+from licensing.activity.models import ActivityEvent
+from licensing.subscriptions.models import Assignment, SeatUsage, Subscription
 from licensing.subscriptions.services import (
     NO_FREE_SEAT,
     assignment_create,
+    assignment_delete,
     contract_change_manager,
     seats_assigned,
     seats_purchased,
@@ -310,5 +313,93 @@ def test_assigning_a_member_another_admin_deletes_meanwhile_fails_cleanly(world)
         assigning.wait_until_blocked()
 
     assert deleting.result().error is None
-    assert isinstance(assigning.result().error, Member.DoesNotExist)
+    refused = assigning.result().error
+    assert isinstance(refused, ValidationError), refused
+    assert refused.code == "member_gone"
     assert not Assignment.objects.filter(product=world.product).exists()
+
+
+# --- Every service that meets a concurrent writer answers in words ---------------------------------
+# Issue 9: each outcome is the service's result or its ValidationError, never a database error.
+
+
+def only_refusals(outcomes) -> list[ValidationError]:
+    refused = errors(outcomes)
+    assert all(isinstance(error, ValidationError) for error in refused), refused
+    return refused
+
+
+def test_admins_unassigning_the_same_seat_at_once_unassign_it_once(world):
+    # R-P4: every admin saw the seat; the first unassigns it, the others are told it is gone.
+    assignment = AssignmentFactory(member=world.user, product=world.product)
+    admins = [MemberFactory(team=world.team, role=Member.Role.SECONDARY_ADMIN).user for _ in range(THREADS)]
+
+    outcomes = run_together(
+        *(lambda admin=admin: assignment_delete(assignment=assignment, actor=admin) for admin in admins)
+    )
+
+    refused = only_refusals(outcomes)
+    assert [error.code for error in refused] == ["already_unassigned"] * (THREADS - 1)
+    assert not Assignment.objects.filter(pk=assignment.pk).exists()
+    assert ActivityEvent.objects.filter(action=ActivityEvent.Action.PRODUCT_UNASSIGNED).count() == 1
+
+
+def test_admins_deleting_the_same_member_at_once_delete_them_once(world):
+    # R-D1: a double click, or two admins: one delete, the others told the member is gone.
+    AssignmentFactory(member=world.user, product=world.product)
+    admins = [world.primary.user, world.secondary.user] * (THREADS // 2)
+
+    outcomes = run_together(*(lambda admin=admin: member_delete(member=world.user, actor=admin) for admin in admins))
+
+    refused = only_refusals(outcomes)
+    assert [error.code for error in refused] == ["member_gone"] * (THREADS - 1)
+    assert not Member.objects.filter(pk=world.user.pk).exists()
+    assert User.objects.filter(pk=world.user.user_id).exists()  # the account stays (R-D1)
+    assert ActivityEvent.objects.filter(action=ActivityEvent.Action.MEMBER_DELETED).count() == 1
+
+
+def test_a_role_change_and_a_delete_of_the_same_member_at_once(world):
+    # R-SA1 against R-D1/R-D2: whichever goes first, the other is refused in words; never both.
+    outcomes = run_together(
+        lambda: member_change_role(member=world.user, role=Member.Role.SECONDARY_ADMIN, actor=world.primary.user),
+        lambda: member_delete(member=world.user, actor=world.secondary.user),
+    )
+
+    refused = only_refusals(outcomes)
+    assert len(refused) == 1
+    member = Member.objects.filter(pk=world.user.pk).first()
+    if refused[0].code == "member_gone":  # deleted first
+        assert member is None
+    else:  # made an admin first, and an admin cannot be deleted (R-D2)
+        assert refused[0].code == "admin"
+        assert member.role == Member.Role.SECONDARY_ADMIN
+
+
+def test_the_same_import_confirmed_twice_at_once_invites_each_row_once(world):
+    # R-U6, R-U7: a double click on "Confirm", or two admins with the same file.
+    lines = ["first name,last name,e-mail"] + [f"New,Person {n},new.person{n}@example.com" for n in range(20)]
+    preview = parse_csv("\n".join(lines).encode(), team=world.team)
+    assert len(preview.valid_rows) == 20
+
+    outcomes = run_together(
+        lambda: import_confirm(team=world.team, preview_rows=preview.valid_rows, actor=world.primary.user),
+        lambda: import_confirm(team=world.team, preview_rows=preview.valid_rows, actor=world.secondary.user),
+    )
+
+    assert only_refusals(outcomes) == []
+    assert sum(len(outcome.value.created) for outcome in outcomes) == 20
+    assert Member.objects.filter(team=world.team, user__email__startswith="new.person").count() == 20
+    assert User.objects.filter(email__startswith="new.person").count() == 20
+
+
+def test_licence_checks_at_once_are_all_licensed_and_record_one_day_of_use(world):
+    # R-S1, R-S3: the software on eight machines of one user starts at the same moment.
+    AssignmentFactory(member=world.user, product=world.product)
+
+    outcomes = run_together(
+        *(lambda: entitlement_check(user=world.user.user, product=world.product) for _ in range(THREADS))
+    )
+
+    assert only_refusals(outcomes) == []
+    assert all(outcome.value.licensed for outcome in outcomes)
+    assert SeatUsage.objects.filter(user=world.user.user, product=world.product).count() == 1

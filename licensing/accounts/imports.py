@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import IO
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils.formats import number_format
@@ -35,6 +35,7 @@ from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
 from licensing.teams.services import lock_teams, require
+from portal.db import service_transaction
 
 MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
@@ -45,6 +46,9 @@ LOOKUP_CHUNK = 900
 NOT_CSV_WORKBOOK = _(
     "This is a spreadsheet workbook (like .xlsx or .xls), not a CSV file. Open it in Excel, choose "
     "File › Save As › “CSV UTF-8 (comma delimited)”, and upload that file."
+)
+NOT_CSV_ARCHIVE = _(
+    "This is a compressed (zip) file, not a CSV file. Unzip it and upload the CSV file that is in it."
 )
 NOT_CSV = _("This is not a CSV file. Upload a text file with the columns First name, Last name and E-mail address.")
 FILE_EMPTY = _("The file is empty.")
@@ -116,6 +120,7 @@ _CHECKED_COLUMNS = ("first_name", "prefix", "last_name", "email", "products")
 # OWASP's list of cell starts that spreadsheets treat as a formula ("CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+_WORKBOOK_PARTS = (b"xl/", b"[Content_Types].xml", b"application/vnd.oasis.opendocument.spreadsheet")
 # Control characters that never occur in a text file (tab, line ends, form feeds and Ctrl-Z do).
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")
 _SEP_LINE = re.compile(r"\A[ \t]*sep=([,;\t|])[ \t]*(?:\r\n|\r|\n|\Z)", re.IGNORECASE)
@@ -212,7 +217,7 @@ def parse_csv(data: bytes | IO[bytes], *, team: Team) -> ImportPreview:
             % {"size": MAX_BYTES // (1024 * 1024), "max": number_format(MAX_ROWS, force_grouping=True)}
         )
     if data.startswith(_WORKBOOK_MAGIC):
-        return ImportPreview(error=str(NOT_CSV_WORKBOOK))
+        return ImportPreview(error=str(NOT_CSV_WORKBOOK if _is_workbook(data) else NOT_CSV_ARCHIVE))
     text = _decode(data)
     if text is None or _BINARY.search(text):
         return ImportPreview(error=str(NOT_CSV))
@@ -288,6 +293,12 @@ def _swallowed_lines(values: dict[str, str], cells: list[str]) -> bool:
     return any(re.search(r"[\r\n]", values.get(column, "")) for column in ("first_name", "last_name", "email")) or any(
         re.search(r"[\r\n].*@", cell, re.DOTALL) for cell in cells
     )
+
+
+def _is_workbook(data: bytes) -> bool:
+    """Whether a zip or OLE file is a spreadsheet: an old .xls (OLE), or a zip with the parts of an
+    .xlsx or an .ods, whose names its headers carry in plain bytes."""
+    return not data.startswith(b"PK") or any(part in data for part in _WORKBOOK_PARTS)
 
 
 def _decode(data: bytes) -> str | None:
@@ -497,7 +508,7 @@ def rows_from_data(data: Iterable[dict], *, team: Team) -> list[ImportRow]:
     ]
 
 
-@transaction.atomic
+@service_transaction
 def import_confirm(*, team: Team, preview_rows: Iterable[ImportRow], actor) -> ImportResult:
     """Invite every valid row of a preview into `team` (R-U6), in one transaction, through
     `member_invite_many`: the rules of `member_invite` for each row (R-U7, R-SE1) at the cost of a few

@@ -28,12 +28,17 @@ from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
-from licensing.teams.services import lock_teams, require
+from licensing.teams.services import lock_teams, member_read_again, require
+from portal.db import service_transaction
 from portal.mail import mail_send, mail_send_many
 
 EMAIL_INVALID = _("Enter a valid e-mail address, like david.dejong@example.com.")
 FIRST_NAME_REQUIRED = _("Enter a first name.")
 LAST_NAME_REQUIRED = _("Enter a last name.")
+# As long as User.first_name and last_name allow: refused in words, never cut off unseen.
+NAME_MAX_LENGTH = 150
+FIRST_NAME_TOO_LONG = _("A first name has at most %(max)d characters.")
+LAST_NAME_TOO_LONG = _("A last name has at most %(max)d characters.")
 ALREADY_MEMBER = _("%(email)s is already a member of this team.")
 INVITATION_UNKNOWN = _("This invitation link is not valid. Ask the admin of your team to send you a new invitation.")
 INVITATION_USED = _("This invitation has already been accepted. Sign in with your e-mail address and password.")
@@ -62,11 +67,15 @@ def person_clean(email: str, first_name: str, last_name: str) -> tuple[str, str,
         errors["email"] = [EMAIL_INVALID]
     if not first_name:
         errors["first_name"] = [FIRST_NAME_REQUIRED]
+    elif len(first_name) > NAME_MAX_LENGTH:
+        errors["first_name"] = [FIRST_NAME_TOO_LONG % {"max": NAME_MAX_LENGTH}]
     if not last_name:
         errors["last_name"] = [LAST_NAME_REQUIRED]
+    elif len(last_name) > NAME_MAX_LENGTH:
+        errors["last_name"] = [LAST_NAME_TOO_LONG % {"max": NAME_MAX_LENGTH}]
     if errors:
         raise ValidationError(errors)
-    return email, first_name[:150], last_name[:150]
+    return email, first_name, last_name
 
 
 def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "") -> tuple[User, bool]:
@@ -110,7 +119,7 @@ def invitation_send(*, member: Member, actor, resent: bool = False) -> Invitatio
     return invitation
 
 
-@transaction.atomic
+@service_transaction
 def member_invite(
     *,
     team: Team,
@@ -154,13 +163,13 @@ def member_invite(
     return member
 
 
-@transaction.atomic
+@service_transaction
 def invitation_resend(*, member: Member, actor) -> Invitation:
     """Send a new invitation to a member who has not accepted yet (R-U5); the old link stops working."""
     if actor is not None:
         require(can_manage_members(actor, member.team))
     lock_teams(member.team)
-    member = Member.objects.select_related("user", "team").get(pk=member.pk)
+    member = member_read_again(member)
     if member.status != Member.Status.INVITED:
         raise ValidationError(NOT_INVITED % {"name": member.user.get_full_name() or member.user.email})
     invitation = invitation_send(member=member, actor=actor, resent=True)
@@ -201,7 +210,7 @@ def invitation_for_token(raw_token: str) -> Invitation:
     return invitation
 
 
-@transaction.atomic
+@service_transaction
 def invitation_accept(*, raw_token: str, password: str | None = None, signed_in_user=None) -> Member:
     """Accept an invitation: the member becomes "Active" (R-U2) and the link is used up (R-U4).
 
@@ -249,7 +258,7 @@ def invitation_accept(*, raw_token: str, password: str | None = None, signed_in_
     return member
 
 
-@transaction.atomic
+@service_transaction
 def collaborator_add(*, team: Team, email: str, first_name: str, last_name: str) -> Member:
     """A person added to the team from a connected cloud-collaboration product comes in as a guest
     (R-G1). Someone who is already a member keeps their place and role."""
@@ -289,7 +298,7 @@ class InviteManyResult:
         return [member for member in self.members if member is not None]
 
 
-@transaction.atomic
+@service_transaction
 def member_invite_many(*, team: Team, rows: Iterable, actor) -> InviteManyResult:
     """Invite many people to `team` at once (R-U6): for every row what `member_invite` does for one,
     in one transaction, with a number of queries that does not grow with the rows (but for chunks of
@@ -610,7 +619,7 @@ def api_tokens_for(member: Member):
     return ApiToken.objects.active().filter(user_id=member.user_id).order_by("-created_at", "-pk")
 
 
-@transaction.atomic
+@service_transaction
 def api_token_revoke(*, token: ApiToken, actor, team: Team | None = None) -> ApiToken:
     """Sign a device out (R-S2): its token stops working at once, and the software asks for the
     password at its next start. Done by the person themself (the software's "Sign out"), by support,
@@ -638,7 +647,7 @@ def api_token_revoke(*, token: ApiToken, actor, team: Team | None = None) -> Api
     return token
 
 
-@transaction.atomic
+@service_transaction
 def user_password_changed(*, user: User, actor) -> int:
     """What follows a change of `user`'s password, whoever set it (the person on "Change password",
     the reset link, support in the Django admin): every device still signed in to the desktop

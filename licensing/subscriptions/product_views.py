@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from django_tables2 import RequestConfig
 
 from licensing.accounts.services import member_invite
 from licensing.teams.models import Member, Team
+from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
 from portal.views import team_for_admin
 
@@ -176,7 +176,8 @@ def _assign_people(team: Team, product: Product, people: list[Person], items, ac
     that is not a member yet is invited first (R-BP1, R-U2). One transaction: if the services refuse
     anyone (no free seat left, R-SE1; already assigned meanwhile), nothing is written, no mail goes,
     and the refusal names the person."""
-    with transaction.atomic():
+
+    def assign_all() -> None:
         for person in people:
             try:
                 member = person.member
@@ -191,6 +192,9 @@ def _assign_people(team: Team, product: Product, people: list[Person], items, ac
                 assignment_create(member=member, product=product, items=items, actor=actor)
             except ValidationError as error:
                 raise ValidationError(_refusal(person, error), code="refused") from error
+
+    # Run again from the start if a concurrent writer made the database refuse the transaction.
+    run_retrying(assign_all)
     return people
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -20,7 +19,14 @@ from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.teams.models import Customer, Member, Team
 from licensing.teams.permissions import can_manage_members, is_support
-from licensing.teams.services import lock_teams, member_make_admin_for_system, require, team_create
+from licensing.teams.services import (
+    lock_teams,
+    member_make_admin_for_system,
+    member_read_again,
+    require,
+    team_create,
+)
+from portal.db import service_transaction
 from portal.mail import mail_send
 
 from .models import Assignment, Contract, Product, ProductItem, Subscription
@@ -170,7 +176,7 @@ def _items_after(items: Iterable[ProductItem]) -> dict:
     return {"items": sorted(item.code for item in items)}
 
 
-@transaction.atomic
+@service_transaction
 def assignment_create(
     *, member: Member, product: Product, items: Iterable[ProductItem] | None = None, actor
 ) -> Assignment:
@@ -184,7 +190,7 @@ def assignment_create(
     lock_teams(team)
     # Read the member again under the lock, as the other services do: another admin may have deleted
     # them meanwhile, and the insert below would then fail on its foreign key.
-    member = Member.objects.select_related("user", "team").get(pk=member.pk)
+    member = member_read_again(member)
     chosen = _clean_items(product, items)
     if Assignment.objects.filter(member=member, product=product).exists():
         raise ValidationError(
@@ -214,14 +220,17 @@ def assignment_create(
     return assignment
 
 
-@transaction.atomic
+@service_transaction
 def assignment_update(*, assignment: Assignment, items: Iterable[ProductItem], actor) -> Assignment | None:
     """Change which items of the product the member holds (R-P2, R-P4, R-BP2). Deselecting every item
     is an unassign (R-P4): the assignment is deleted and None returned."""
     team = assignment.member.team
     require(actor is None or can_manage_members(actor, team))
     lock_teams(team)
-    assignment = Assignment.objects.select_related("member__user", "product").get(pk=assignment.pk)
+    fresh = Assignment.objects.select_related("member__user", "product").filter(pk=assignment.pk).first()
+    if fresh is None:  # unassigned by another admin meanwhile, or the member deleted (R-D1)
+        raise _already_unassigned(assignment, None)
+    assignment = fresh
     chosen = list(items)
     if not chosen:
         _assignment_delete(assignment, actor)
@@ -244,7 +253,7 @@ def assignment_update(*, assignment: Assignment, items: Iterable[ProductItem], a
     return assignment
 
 
-@transaction.atomic
+@service_transaction
 def assignment_delete(*, assignment: Assignment, actor) -> None:
     """Unassign: the member loses the product and all its items in this team (R-P4, R-BP2).
 
@@ -305,7 +314,7 @@ def _ensure_admin(team: Team, user, role: str) -> Member:
     return member
 
 
-@transaction.atomic
+@service_transaction
 def purchase_record(
     *,
     customer: Customer,
@@ -412,7 +421,7 @@ def _lock_subscription_and_team(subscription: Subscription) -> Subscription:
             return fresh
 
 
-@transaction.atomic
+@service_transaction
 def subscription_add_seats(*, subscription: Subscription, seats: int, actor=None) -> Subscription:
     """More seats bought on an existing subscription stay in that subscription's team (R-SE2)."""
     if seats <= 0:
@@ -422,7 +431,7 @@ def subscription_add_seats(*, subscription: Subscription, seats: int, actor=None
     return subscription_set_seats(subscription=subscription, seats=subscription.seats + seats, actor=actor)
 
 
-@transaction.atomic
+@service_transaction
 def subscription_set_seats(
     *, subscription: Subscription, seats: int, allow_over_allocation: bool = False, actor=None
 ) -> Subscription:
@@ -471,7 +480,7 @@ def subscription_set_seats(
     return subscription
 
 
-@transaction.atomic
+@service_transaction
 def subscription_renew(*, subscription: Subscription, term_end: date, actor=None) -> Subscription:
     """A renewal extends the term; the subscription stays in its team. The new end is at most
     MAX_TERM_YEARS after the term's start or after today (`term_end_latest`)."""
@@ -495,7 +504,7 @@ def subscription_renew(*, subscription: Subscription, term_end: date, actor=None
     return subscription
 
 
-@transaction.atomic
+@service_transaction
 def contract_change_manager(*, contract: Contract, manager, actor=None) -> Contract:
     """A new contract manager (R-SA4): they become secondary admin of the teams holding the
     contract's subscriptions, unless already primary admin there, and own its subscriptions.
@@ -631,7 +640,7 @@ def _seats_to_unassign_before_moves(subscriptions: list[Subscription]) -> dict[i
     return over
 
 
-@transaction.atomic
+@service_transaction
 def subscription_move(*, subscription: Subscription, to_team: Team, actor) -> Subscription:
     """Move a subscription to another team of the same customer (R-T8). Users do not move: their
     assignments stay in the old team (R-T9). Refused, with the reason, when `subscription_move_blockers`

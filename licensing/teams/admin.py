@@ -39,6 +39,7 @@ from licensing.teams.services import (
     team_create,
     team_rename,
 )
+from portal.db import run_retrying
 
 # --- Shared by the admins of every licensing app ----------------------------------------------
 
@@ -161,8 +162,8 @@ class ServiceAdmin(admin.ModelAdmin):
         the service and returns (success message, where to go next)."""
         if request.method == "POST" and form.is_valid():
             try:
-                with transaction.atomic():
-                    message, next_url = action(form.cleaned_data)
+                # One transaction, run again if a concurrent writer made the database refuse it.
+                message, next_url = run_retrying(lambda: action(form.cleaned_data))
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

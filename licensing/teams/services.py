@@ -2,7 +2,6 @@
 role or guest flag, delete a member. Each is one transaction that locks the team first."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +9,7 @@ from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.teams.models import Customer, Member, Team
 from licensing.teams.permissions import can_manage_members
+from portal.db import service_transaction
 from portal.mail import mail_send
 
 TEAM_NAME_REQUIRED = _("Enter a name for the team.")
@@ -26,6 +26,7 @@ ADMIN_CANNOT_BE_GUEST = _(
 )
 ADMIN_CANNOT_BE_DELETED = _("%(name)s is an admin of this team. Change their role to User before you delete them.")
 NOT_ALLOWED = _("You are not an admin of this team.")
+MEMBER_GONE = _("%(name)s is no longer a member of this team: another admin has just removed them.")
 
 
 def require(allowed: bool) -> None:
@@ -60,7 +61,7 @@ def default_team_name(user) -> str:
     return str(_("%(name)s's team") % {"name": user.get_full_name() or user.email})[:100]
 
 
-@transaction.atomic
+@service_transaction
 def team_create(*, customer: Customer, name: str, primary_admin, actor=None) -> Team:
     """Create a team of `customer` with `primary_admin` (a User) as its primary admin (R-T3, R-PA1).
 
@@ -98,7 +99,7 @@ def team_create(*, customer: Customer, name: str, primary_admin, actor=None) -> 
     return team
 
 
-@transaction.atomic
+@service_transaction
 def team_rename(*, team: Team, name: str, actor) -> Team:
     """Give the team a new name (R-T4). Nothing happens when the name does not change."""
     require(can_manage_members(actor, team))
@@ -124,7 +125,17 @@ def _name(member: Member) -> str:
     return member.user.get_full_name() or member.user.email
 
 
-@transaction.atomic
+def member_read_again(member: Member) -> Member:
+    """`member` as it is now, read again under the team's lock (`lock_teams`): another admin may have
+    changed it meanwhile. ValidationError(MEMBER_GONE) when another admin has deleted it meanwhile
+    (R-D1), so that the admin who acted second is told so instead of shown a server error."""
+    fresh = Member.objects.select_related("user", "team").filter(pk=member.pk).first()
+    if fresh is None:
+        raise ValidationError(MEMBER_GONE % {"name": _name(member)}, code="member_gone")
+    return fresh
+
+
+@service_transaction
 def member_change_role(*, member: Member, role: str, is_guest: bool | None = None, actor) -> Member:
     """The "Change role" dialog: set the member's role and, optionally, the guest flag.
 
@@ -137,8 +148,7 @@ def member_change_role(*, member: Member, role: str, is_guest: bool | None = Non
     team = member.team
     require(can_manage_members(actor, team))
     lock_teams(team)
-    # Read the member again under the lock: another admin may have changed it meanwhile.
-    member = Member.objects.select_related("user", "team").get(pk=member.pk)
+    member = member_read_again(member)
     role = Member.Role(role)
     want_guest = member.is_guest if is_guest is None else is_guest
     if role == member.role and want_guest == member.is_guest:
@@ -227,7 +237,7 @@ def member_make_admin_for_system(*, member: Member, role: str) -> None:
         _set_role(member, role, None)
 
 
-@transaction.atomic
+@service_transaction
 def member_delete(*, member: Member, actor) -> list[str]:
     """Remove a member from the team (R-D1): every assignment in this team goes with it at once;
     the account and the person's other teams stay. Admins are refused until their role is User
@@ -237,7 +247,7 @@ def member_delete(*, member: Member, actor) -> list[str]:
     team = member.team
     require(can_manage_members(actor, team))
     lock_teams(team)
-    member = Member.objects.select_related("user", "team").get(pk=member.pk)
+    member = member_read_again(member)
     if member.is_admin:
         raise ValidationError(ADMIN_CANNOT_BE_DELETED % {"name": _name(member)}, code="admin")
     assignments = list(Assignment.objects.filter(member=member).select_related("product").prefetch_related("items"))

@@ -1,0 +1,144 @@
+"""The services' transaction (`portal.db.service_transaction`) against real database conflicts: a
+deadlock PostgreSQL detects, a write lock SQLite cannot get. The conflict is run again and answered
+with the result; one that persists is answered in words (SERVICE_BUSY), never with a server error.
+Nothing here is mocked: the conflicts are made by real transactions on their own connections."""
+
+import sqlite3
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, OperationalError, connection, transaction
+
+from licensing.teams.models import Team
+from portal.db import SERVICE_BUSY, is_conflict, run_retrying, service_transaction
+from tests.concurrency import errors, run_together
+from tests.conftest import on_postgresql
+from tests.factories import TeamFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+postgresql_only = pytest.mark.skipif(not on_postgresql(), reason="deadlocks are PostgreSQL's")
+sqlite_only = pytest.mark.skipif(on_postgresql(), reason="SQLite's write lock")
+
+
+@postgresql_only
+def test_a_deadlock_is_run_again_and_both_transactions_succeed():
+    # Two transactions lock two teams in opposite orders (the services never do: lock_teams sorts);
+    # PostgreSQL aborts one of them with deadlock_detected, which runs again and succeeds.
+    first, second = TeamFactory(name="First"), TeamFactory(name="Second")
+    both_hold_one = threading.Barrier(2)
+    attempts = []
+
+    def rename_both(one: Team, other: Team, name: str) -> None:
+        attempts.append(name)
+        Team.objects.select_for_update().get(pk=one.pk)
+        if len(attempts) <= 2:  # the first attempts: wait until the other holds its first row
+            both_hold_one.wait(timeout=30)
+        Team.objects.select_for_update().get(pk=other.pk)
+        Team.objects.filter(pk__in=[one.pk, other.pk]).update(name=name)
+
+    outcomes = run_together(
+        lambda: run_retrying(lambda: rename_both(first, second, "By the first")),
+        lambda: run_retrying(lambda: rename_both(second, first, "By the second")),
+    )
+
+    assert errors(outcomes) == []
+    assert len(attempts) == 3  # one of the two ran twice
+    names = set(Team.objects.filter(pk__in=[first.pk, second.pk]).values_list("name", flat=True))
+    assert len(names) == 1  # both rows from the same, complete transaction: nothing half-written
+
+
+def _hold_the_write_lock(path: str, locked: threading.Event, release: threading.Event) -> None:
+    """Another connection, as another process would have it: BEGIN IMMEDIATE and wait."""
+    other = sqlite3.connect(path, timeout=5, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(timeout=30)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+@pytest.fixture
+def short_busy_timeout():
+    """SQLite waits 20 s for the write lock in production; here 50 ms, so that the conflict shows
+    at once."""
+    connection.ensure_connection()
+    connection.connection.execute("PRAGMA busy_timeout = 50")
+    yield
+    connection.close()
+
+
+@sqlite_only
+def test_a_write_lock_sqlite_could_not_get_is_tried_again(short_busy_timeout):
+    team = TeamFactory(name="Before")
+    locked, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=_hold_the_write_lock, args=(connection.settings_dict["NAME"], locked, release), daemon=True
+    )
+    holder.start()
+    assert locked.wait(timeout=10)
+    refused = []
+
+    def other_writer_finishes_after_a_refusal(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        except OperationalError as error:
+            refused.append(error)
+            release.set()
+            holder.join(timeout=10)
+            raise
+
+    with connection.execute_wrapper(other_writer_finishes_after_a_refusal):
+        run_retrying(lambda: Team.objects.filter(pk=team.pk).update(name="After"))
+
+    assert len(refused) == 1  # BEGIN IMMEDIATE could not get the lock
+    assert is_conflict(refused[0])
+    team.refresh_from_db()
+    assert team.name == "After"
+
+
+@sqlite_only
+def test_a_conflict_that_persists_is_answered_in_words(short_busy_timeout):
+    team = TeamFactory(name="Before")
+    locked, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=_hold_the_write_lock, args=(connection.settings_dict["NAME"], locked, release), daemon=True
+    )
+    holder.start()
+    assert locked.wait(timeout=10)
+
+    @service_transaction
+    def rename(*, team: Team) -> None:
+        Team.objects.filter(pk=team.pk).update(name="After")
+
+    try:
+        with pytest.raises(ValidationError) as refused:
+            rename(team=team)
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+    assert refused.value.code == "busy"
+    assert refused.value.messages == [str(SERVICE_BUSY)]
+    team.refresh_from_db()
+    assert team.name == "Before"
+
+
+def test_a_service_inside_another_transaction_is_not_run_again():
+    # Only the outermost transaction can be rolled back and run again: inside one, the conflict
+    # goes up to it.
+    calls = []
+
+    def fails() -> None:
+        calls.append(1)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    with pytest.raises(DatabaseError) as failure, transaction.atomic():
+        run_retrying(fails)
+
+    assert calls == [1]
+    assert not is_conflict(failure.value)  # and an error that is no conflict is never run again
