@@ -48,3 +48,4 @@ urlpatterns = [
 
 handler403 = views.permission_denied
 handler404 = views.page_not_found
+handler500 = views.server_error  # a database that cannot be reached answers 503 (portal.middleware)

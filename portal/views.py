@@ -1,6 +1,7 @@
 """The shell's own screens: the home page (My products, the teams one manages), a team's landing
 page, the sign-in forms and the error pages."""
 
+import sys
 from dataclasses import dataclass
 
 from django import forms
@@ -24,6 +25,7 @@ from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members, is_support
 from portal import mail
 from portal import navigation as nav
+from portal.middleware import DATABASE_ERRORS, database_unavailable
 
 # --- Loading a team -----------------------------------------------------------------------------
 
@@ -221,3 +223,12 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     return defaults.page_not_found(request, exception, template_name="portal/404.html")
+
+
+def server_error(request):
+    """The 500 page, unless the error is a database that cannot be reached, raised outside a view (in a
+    middleware, where process_exception does not see it): that is the 503 page. Django calls this
+    while handling the exception, so sys.exc_info() is the error."""
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        return database_unavailable(request)
+    return defaults.server_error(request)
