@@ -8,13 +8,14 @@ full page without JavaScript and an htmx fragment with it."""
 
 import csv
 import io
+import logging
 import secrets
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -37,7 +38,15 @@ from licensing.accounts.forms import (
     row_values,
     rows_formset,
 )
-from licensing.accounts.imports import MAX_ROWS, Outcome, import_confirm, parse_csv, parse_pasted, rows_from_data
+from licensing.accounts.imports import (
+    MAX_ROWS,
+    ImportPreview,
+    Outcome,
+    import_confirm,
+    parse_csv,
+    parse_pasted,
+    rows_from_data,
+)
 from licensing.accounts.models import ApiToken
 from licensing.teams.models import Member, Team
 from portal.dialogs import dialog_done, render_dialog
@@ -53,12 +62,18 @@ PREVIEW_GONE = gettext_lazy(
     "This preview is no longer available: it was imported already, or another file was uploaded since. "
     "Upload the file again."
 )
+IMPORT_FAILED = gettext_lazy(
+    "Nothing was imported: the database failed while saving, so nobody was added and no mail was sent. "
+    "The file is kept: try again in a minute."
+)
 NOTHING_TO_IMPORT = gettext_lazy("Nobody in this file can be invited. Fix the file and upload it again.")
 WELCOME = gettext_lazy("Welcome to %(team)s. Here you find the products assigned to you, in every team.")
 ROW_ALREADY_MEMBER = gettext_lazy("Already a member of this team.")
 INVALID_TOKEN_CODES = {"unknown", "used", "revoked", "expired"}
 # How many skipped lines of an import the message after it lists; the rest is counted.
 SKIPPED_LISTED = 10
+
+logger = logging.getLogger(__name__)
 
 
 def _members_url(team: Team) -> str:
@@ -307,7 +322,22 @@ def invite_import_confirm(request, team_id: int):
         context = {**_tab(team, "import"), "form": ImportUploadForm(), "max_rows": MAX_ROWS, "gone": PREVIEW_GONE}
         return render_dialog(request, "accounts/invite_import.html", context)
     rows = rows_from_data(kept["rows"], team=team)
-    result = import_confirm(team=team, preview_rows=rows, actor=request.user)
+    try:
+        result = import_confirm(team=team, preview_rows=rows, actor=request.user)
+    except DatabaseError:
+        # import_confirm is one transaction, rolled back whole: nobody is in. The preview stays in the
+        # session, so confirming again (once the database is back) needs no new upload.
+        logger.exception("Import into team %s failed in the database; nothing was imported", team.pk)
+        context = {
+            **_tab(team, "import"),
+            "preview": ImportPreview(rows=rows),
+            "import_id": kept["id"],
+            "file_name": kept.get("file", ""),
+            "failed": IMPORT_FAILED,
+        }
+        response = render_dialog(request, "accounts/invite_import.html", context, status=503)
+        response["Retry-After"] = "30"
+        return response
     request.session.pop(_session_key(team), None)
     count = len(result.created)
     if count:
