@@ -49,7 +49,8 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    toast(status === 403 ? strings().forbidden : strings().requestFailed);
+    // 503: the database cannot be reached for a moment (portal/middleware.py).
+    toast(status === 403 ? strings().forbidden : status === 503 ? strings().unavailable : strings().requestFailed);
   });
 
   document.addEventListener("htmx:sendError", function () {

@@ -114,3 +114,9 @@ def test_other_errors_stay_the_500_page(db):
         response = response_for_exception(request, error)
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+def test_pages_carry_the_words_portal_js_shows_when_an_htmx_request_answers_503(signed_in, world):
+    # htmx swaps no 503 into the dialog; portal.js shows these words in a toast instead.
+    page = signed_in.get(reverse("teams:member-list", kwargs={"team_id": world.team.pk})).content.decode()
+    assert f'data-unavailable="{DATABASE_UNAVAILABLE}"' in page
