@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
-from licensing.accounts.services import EMAIL_INVALID, PASSWORD_REQUIRED, person_clean
+from licensing.accounts.imports import FILE_EMPTY
+from licensing.accounts.services import EMAIL_INVALID, NAME_MAX_LENGTH, PASSWORD_REQUIRED, person_clean
 from licensing.subscriptions.models import Product, Subscription
 from licensing.teams.models import Team
+from portal.fields import ModelMultipleChoiceField
 
 # "Invite Multiple": the rows an empty dialog shows, and the most one dialog sends. More people at
 # once go through Import, which shows a preview first.
@@ -28,11 +30,16 @@ class PersonForm(forms.Form):
     """First name, last name, e-mail address: one person to invite (R-U2). Whether they are valid is
     person_clean's to say (the rule of member_invite), so every field is checked at once, in its words."""
 
+    # No max_length: person_clean refuses a name that is too long, in the words Import uses too.
     first_name = forms.CharField(
-        label=_("First name"), max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("First name"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": NAME_MAX_LENGTH}),
     )
     last_name = forms.CharField(
-        label=_("Last name"), max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Last name"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": NAME_MAX_LENGTH}),
     )
     email = forms.CharField(
         label=_("E-mail address"),
@@ -77,7 +84,7 @@ def products_to_assign(team: Team):
 class InviteForm(PersonForm):
     """ "Invite single": a person, and the products to assign at once (R-U3)."""
 
-    products = forms.ModelMultipleChoiceField(
+    products = ModelMultipleChoiceField(
         label=_("Products"), queryset=Product.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -132,7 +139,8 @@ class PasteForm(forms.Form):
 class ImportUploadForm(forms.Form):
     """ "Import": a CSV file. Reading it is licensing.accounts.imports.parse_csv's job."""
 
-    file = forms.FileField(label=_("CSV file"), error_messages={"required": FILE_REQUIRED})
+    # An empty file is refused here, before parse_csv: in parse_csv's words, not Django's.
+    file = forms.FileField(label=_("CSV file"), error_messages={"required": FILE_REQUIRED, "empty": FILE_EMPTY})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

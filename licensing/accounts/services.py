@@ -3,6 +3,7 @@ connected collaboration product (R-G1)."""
 
 import math
 import secrets
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ LAST_NAME_REQUIRED = _("Enter a last name.")
 NAME_MAX_LENGTH = 150
 FIRST_NAME_TOO_LONG = _("A first name has at most %(max)d characters.")
 LAST_NAME_TOO_LONG = _("A last name has at most %(max)d characters.")
+# Control characters (NUL, escape, ...) come from a broken file or a script, never from a keyboard, and
+# PostgreSQL cannot store NUL. Emoji joiners and right-to-left marks are format characters: allowed.
+NAME_CONTROL_CHARACTER = _("A name cannot contain invisible control characters. Type it again.")
 ALREADY_MEMBER = _("%(email)s is already a member of this team.")
 INVITATION_UNKNOWN = _("This invitation link is not valid. Ask the admin of your team to send you a new invitation.")
 INVITATION_USED = _("This invitation has already been accepted. Sign in with your e-mail address and password.")
@@ -67,15 +71,23 @@ def person_clean(email: str, first_name: str, last_name: str) -> tuple[str, str,
         errors["email"] = [EMAIL_INVALID]
     if not first_name:
         errors["first_name"] = [FIRST_NAME_REQUIRED]
+    elif _has_control_character(first_name):
+        errors["first_name"] = [NAME_CONTROL_CHARACTER]
     elif len(first_name) > NAME_MAX_LENGTH:
         errors["first_name"] = [FIRST_NAME_TOO_LONG % {"max": NAME_MAX_LENGTH}]
     if not last_name:
         errors["last_name"] = [LAST_NAME_REQUIRED]
+    elif _has_control_character(last_name):
+        errors["last_name"] = [NAME_CONTROL_CHARACTER]
     elif len(last_name) > NAME_MAX_LENGTH:
         errors["last_name"] = [LAST_NAME_TOO_LONG % {"max": NAME_MAX_LENGTH}]
     if errors:
         raise ValidationError(errors)
     return email, first_name, last_name
+
+
+def _has_control_character(text: str) -> bool:
+    return any(unicodedata.category(character) == "Cc" for character in text)
 
 
 def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "") -> tuple[User, bool]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.reports.queries import Period
 from licensing.subscriptions.models import Product
+from portal.fields import id_from
 
 ALL_TEAMS = "all"
 # The longest custom range: a year, leap day included. The charts and the By User export stay readable.
@@ -206,11 +207,13 @@ class SeatsField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value):
-        try:
-            return sorted({int(pk) for pk in value or ()})
-        except (TypeError, ValueError):
+        if isinstance(value, str):
+            value = [value]
+        ids = {id_from(pk) for pk in value or ()}
+        if None in ids:  # letters, or a number no database id can be
             message = _("The selection is not valid. Reload the page and try again.")
-            raise forms.ValidationError(message, code="invalid") from None
+            raise forms.ValidationError(message, code="invalid")
+        return sorted(ids)
 
 
 class UnassignForm(forms.Form):

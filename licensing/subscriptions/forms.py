@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import ModelMultipleChoiceField
+
 from .models import Product, ProductItem
 
 CHOOSE_ITEMS_TO_ASSIGN = _("Choose at least one item to assign, or close this without saving.")
@@ -13,7 +15,7 @@ class AssignmentItemsForm(forms.Form):
     "Unassign" (R-P2, R-P4). For a product the member holds, no item ticked means unassign (R-P4);
     for one they do not hold yet, at least one item is needed."""
 
-    items = forms.ModelMultipleChoiceField(
+    items = ModelMultipleChoiceField(
         label=_("Items"),
         queryset=ProductItem.objects.none(),
         required=False,

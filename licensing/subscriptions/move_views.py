@@ -142,7 +142,8 @@ def _choose_subscription(request, team: Team, from_team: Team):
         .select_related("team__customer", "product", "contract", "owner")
         .order_by("product__name", "contract__number", "pk")
     )
-    query = " ".join(request.GET.get("q", "").split())[:100]
+    # NUL is no character of a product name or contract number, and PostgreSQL cannot compare it.
+    query = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:100]
     if query:
         subscriptions = subscriptions.filter(Q(product__name__icontains=query) | Q(contract__number__icontains=query))
     subscriptions = list(subscriptions)

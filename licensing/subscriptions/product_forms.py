@@ -23,6 +23,7 @@ from licensing.accounts.models import User
 from licensing.accounts.services import EMAIL_INVALID, person_clean
 from licensing.teams.models import Member, Team
 from licensing.teams.tables import NAME_ORDER
+from portal.fields import ModelMultipleChoiceField, id_from
 
 from .forms import CHOOSE_ITEMS_TO_ASSIGN
 from .models import Assignment, Product, ProductItem
@@ -159,8 +160,8 @@ def _parse_people(values: list[str], team: Team, product: Product) -> tuple[list
     member_pks, invitees = [], {}
     for value in values[:LIST_MAX]:
         kind, _sep, rest = value.partition(":")
-        if kind == "m" and rest.isdigit():
-            member_pks.append(int(rest))
+        if kind == "m" and id_from(rest) is not None:
+            member_pks.append(id_from(rest))
         elif kind == "i":
             try:
                 email, first_name, last_name = json.loads(rest)
@@ -172,7 +173,8 @@ def _parse_people(values: list[str], team: Team, product: Product) -> tuple[list
     for value in values[:LIST_MAX]:
         kind, _sep, rest = value.partition(":")
         if kind == "m":
-            person = Person(member=members.get(int(rest))) if rest.isdigit() and int(rest) in members else None
+            person = members.get(id_from(rest)) if id_from(rest) is not None else None
+            person = Person(member=person) if person is not None else None
         else:
             person = invitees.get(value)
         if person is None:
@@ -193,7 +195,7 @@ class AssignUsersForm(forms.Form):
     query = forms.CharField(label=_("Name or e-mail address"), required=False, max_length=254)
     first_name = forms.CharField(label=_("First name"), required=False, max_length=150)
     last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
-    items = forms.ModelMultipleChoiceField(
+    items = ModelMultipleChoiceField(
         label=_("Items"), queryset=ProductItem.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -278,7 +280,7 @@ class AssignUsersForm(forms.Form):
         """What the suggestions show for what is typed so far: the matching members (those on the
         list left out), or, for an e-mail address that is no member, the offer to invite it."""
         query = self.typed["query"]
-        if len(query) < SUGGESTIONS_MIN_LENGTH:
+        if len(query) < SUGGESTIONS_MIN_LENGTH or "query" in self.errors:  # e.g. a NUL, which no name has
             return
         listed = [person.member.pk for person in self.people if person.member is not None]
         self.matches = member_matches(self.team, self.product, query, exclude=listed)
@@ -368,7 +370,7 @@ class AssignUsersForm(forms.Form):
 
     def add_member(self, pk: str) -> bool:
         """A suggestion chosen: the member `pk` of the team."""
-        member = team_members(self.team, self.product).filter(pk=pk).first() if pk.isdigit() else None
+        member = team_members(self.team, self.product).filter(pk=id_from(pk)).first() if id_from(pk) else None
         if member is None:
             self.dropped += 1
             return False
@@ -376,7 +378,7 @@ class AssignUsersForm(forms.Form):
 
     def remove(self, index: str) -> None:
         """The person at `index` (0-based, as the list shows them) off the list."""
-        if index.isdigit() and int(index) < len(self.people):
+        if index.isascii() and index.isdigit() and int(index) < len(self.people):
             del self.people[int(index)]
 
     def check_assign(self) -> bool:

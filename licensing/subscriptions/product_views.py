@@ -26,6 +26,7 @@ from licensing.accounts.services import member_invite
 from licensing.teams.models import Member, Team
 from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
+from portal.fields import id_from
 from portal.views import team_for_admin
 
 from .forms import AssignmentItemsForm
@@ -352,7 +353,7 @@ def product_assignment_change(request, team_id: int, product_id: int, member_id:
             return dialog_done(request, back_url)
     held = {item.pk for item in assignment.items.all()}
     if form.is_bound:
-        held = {int(pk) for pk in form.data.getlist("items") if str(pk).isdigit()}
+        held = {id_from(pk) for pk in form.data.getlist("items")} - {None}
     row = ProductRow(product, assignment, tuple(ItemChoice(item, item.pk in held) for item in product.items.all()))
     context = {"member": member, "team": team, "row": row, "form": form, "back": _back(back), "back_url": back_url}
     return render_dialog(request, "subscriptions/product_assignment_items.html", context)

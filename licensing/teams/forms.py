@@ -11,6 +11,7 @@ from licensing.subscriptions.models import Product
 from licensing.teams.filters import team_products
 from licensing.teams.models import Member, Team
 from licensing.teams.services import ADMIN_CANNOT_BE_GUEST, ONLY_SECONDARY_CAN_BECOME_PRIMARY, PRIMARY_ADMIN_NEEDED
+from portal.fields import ModelMultipleChoiceField
 
 # The order of the guide's "Change role" dialog.
 ROLE_ORDER = (Member.Role.USER, Member.Role.SECONDARY_ADMIN, Member.Role.PRIMARY_ADMIN)
@@ -97,7 +98,7 @@ class MemberBulkForm(forms.Form):
         UNASSIGN = "unassign"
         CHOICES = [(DELETE, _("Delete")), (ASSIGN, _("Assign")), (UNASSIGN, _("Unassign"))]
 
-    members = forms.ModelMultipleChoiceField(
+    members = ModelMultipleChoiceField(
         queryset=Member.objects.none(),
         error_messages={"required": SELECT_USERS, "invalid_choice": USER_GONE, "invalid_pk_value": USER_GONE},
     )

@@ -1,0 +1,412 @@
+"""The bad-input catalogue of the portal's forms: every form posted (or, for filters, asked) with what
+people and scripts really send: 10,000 characters, NUL characters (which PostgreSQL cannot store or
+compare), letters where a number goes, ids that do not exist, ids of another team's objects.
+
+Each answer is the form again (200, or 400/404 where the address itself is wrong) with a message in
+the admin's words and what they typed still in the field, never a 500, and nothing changed."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.validators import ProhibitNullCharactersValidator
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.html import escape
+from django.utils.http import urlsafe_base64_encode
+from mailer.models import Message
+
+from licensing.accounts.forms import PASSWORDS_DIFFER
+from licensing.accounts.imports import PASTE_VALUES
+from licensing.accounts.models import ApiToken, Invitation, User, new_token
+from licensing.accounts.services import EMAIL_INVALID, FIRST_NAME_TOO_LONG, LAST_NAME_TOO_LONG
+from licensing.accounts.views import PREVIEW_GONE
+from licensing.activity.models import ActivityEvent
+from licensing.subscriptions.models import Assignment, Subscription
+from licensing.teams.forms import USER_GONE
+from licensing.teams.models import Member, Team
+from licensing.teams.services import TEAM_NAME_TOO_LONG
+from portal.views import EmailAuthenticationForm
+from tests.conftest import World
+from tests.factories import ProductFactory, ProductItemFactory, SubscriptionFactory
+
+LONG = "x" * 10_000
+NUL = "Jan\x00Bos"
+NUL_MESSAGE = ProhibitNullCharactersValidator.message
+HUGE_ID = "9" * 30  # beyond every integer column
+MISSING_ID = "987654321"
+SUPERSCRIPT_TWO = "²"  # str.isdigit() says yes, int() says no
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad request: where, what, as whom, and what the answer must show."""
+
+    url: Callable[..., str]  # (world, client) -> the address
+    data: Callable[[World], dict] | dict
+    method: str = "post"
+    persona: str | None = "primary"  # None: signed out
+    message: object = None  # shown on the page (escaped), when given
+    kept: str | None = None  # what was typed, back in the page (escaped), when given
+    statuses: tuple[int, ...] = (200,)
+    extra: dict = field(default_factory=dict)
+
+
+def team_url(name: str, **kwargs) -> Callable[[World], str]:
+    def build(world: World, client=None) -> str:
+        resolved = {key: value(world) if callable(value) else value for key, value in kwargs.items()}
+        return reverse(name, kwargs={"team_id": world.team.pk, **resolved})
+
+    return build
+
+
+def plain_url(name: str, **kwargs) -> Callable[[World], str]:
+    return lambda world, client=None: reverse(name, kwargs=kwargs or None)
+
+
+def person(first="Jan", last="Bos", email="jan.bos@example.nl", **more) -> dict:
+    return {"first_name": first, "last_name": last, "email": email, **more}
+
+
+def rows(*people, total=None) -> dict:
+    data = {"rows-TOTAL_FORMS": str(total if total is not None else len(people)), "rows-INITIAL_FORMS": "0"}
+    for index, (first, last, email) in enumerate(people):
+        data |= {f"rows-{index}-first_name": first, f"rows-{index}-last_name": last, f"rows-{index}-email": email}
+    return data
+
+
+def other_team_product(world: World) -> str:
+    product = ProductFactory(code="elsewhere", name="Elsewhere CAD")
+    SubscriptionFactory(team=world.outsider_team, product=product, seats=5)
+    return str(product.pk)
+
+
+def other_product_item(world: World) -> str:
+    return str(ProductItemFactory(code="other-item", name="Other item").pk)
+
+
+def seated(world: World, data: dict) -> dict:
+    """`data`, once world.user holds a seat of DraftPro with all its items."""
+    from licensing.subscriptions.services import assignment_create
+
+    assignment_create(member=world.user, product=world.product, actor=None)
+    return data
+
+
+def other_team_member(world: World) -> str:
+    return str(world.outsider.pk)
+
+
+def other_team_assignment(world: World) -> str:
+    from licensing.subscriptions.services import assignment_create
+
+    product = ProductFactory(code="elsewhere", name="Elsewhere CAD")
+    SubscriptionFactory(team=world.outsider_team, product=product, seats=5)
+    return str(assignment_create(member=world.outsider, product=product, actor=None).pk)
+
+
+INVITE = team_url("accounts:member-invite")
+MULTIPLE = team_url("accounts:invite-multiple")
+ROLE = team_url("teams:member-role", member_id=lambda w: w.user.pk)
+BULK = team_url("teams:member-bulk")
+RENAME = team_url("team_settings:team-rename")
+CREATE = team_url("team_settings:team-create")
+ITEMS = team_url(
+    "subscriptions:member-product-change", member_id=lambda w: w.user.pk, product_id=lambda w: w.product.pk
+)
+ASSIGNMENT_ITEMS = team_url(
+    "subscriptions:product-assignment-change", product_id=lambda w: w.product.pk, member_id=lambda w: w.user.pk
+)
+ASSIGN_USERS = team_url("subscriptions:product-assign-users", product_id=lambda w: w.product.pk)
+SUGGESTIONS = team_url("subscriptions:product-assign-suggestions", product_id=lambda w: w.product.pk)
+MOVE = team_url("team_settings:subscription-move")
+MOVE_REVIEW = team_url("team_settings:subscription-move-review", subscription_id=lambda w: w.subscription.pk)
+SEAT_USAGE = team_url("reports:seat-usage")
+SEAT_USAGE_USERS = team_url("reports:seat-usage-export-users")
+UNASSIGN = team_url("reports:seat-usage-unassign")
+ACTIVITY = team_url("activity:event-list")
+ACTIVITY_EXPORT = team_url("activity:event-export")
+MEMBERS = team_url("teams:member-list")
+PRODUCTS = team_url("subscriptions:product-list")
+CONTRACTS = team_url("subscriptions:contract-list")
+IMPORT_CONFIRM = team_url("accounts:invite-import-confirm")
+LOGIN = plain_url("login")
+RESET = plain_url("password_reset")
+
+
+def get(url, data, **kwargs) -> Case:
+    return Case(url=url, data=data, method="get", **kwargs)
+
+
+CASES = {
+    # --- Invite single (R-U2) ---
+    "invite-first-name-10k": Case(INVITE, person(first=LONG), message=FIRST_NAME_TOO_LONG % {"max": 150}, kept=LONG),
+    "invite-last-name-10k": Case(INVITE, person(last=LONG), message=LAST_NAME_TOO_LONG % {"max": 150}, kept=LONG),
+    "invite-email-10k": Case(INVITE, person(email=LONG + "@example.nl"), message=EMAIL_INVALID, kept=LONG),
+    "invite-first-name-nul": Case(INVITE, person(first=NUL), message=NUL_MESSAGE, kept=NUL),
+    "invite-last-name-nul": Case(INVITE, person(last=NUL), message=NUL_MESSAGE, kept=NUL),
+    "invite-email-nul": Case(
+        INVITE, person(email="jan\x00@example.nl"), message=NUL_MESSAGE, kept="jan\x00@example.nl"
+    ),
+    "invite-product-letters": Case(INVITE, person(products=["abc"]), kept="jan.bos@example.nl"),
+    "invite-product-missing": Case(INVITE, person(products=[MISSING_ID]), kept="jan.bos@example.nl"),
+    "invite-product-huge": Case(INVITE, person(products=[HUGE_ID]), kept="jan.bos@example.nl"),
+    "invite-product-nul": Case(INVITE, person(products=["1\x00"]), kept="jan.bos@example.nl"),
+    "invite-product-of-other-team": Case(
+        INVITE, lambda w: person(products=[other_team_product(w)]), kept="jan.bos@example.nl"
+    ),
+    # --- Invite Multiple (R-U6) ---
+    "multiple-first-name-10k": Case(
+        MULTIPLE, rows((LONG, "Bos", "jan@example.nl")), message=FIRST_NAME_TOO_LONG % {"max": 150}, kept=LONG
+    ),
+    "multiple-email-10k": Case(MULTIPLE, rows(("Jan", "Bos", LONG)), message=EMAIL_INVALID, kept=LONG),
+    "multiple-name-nul": Case(MULTIPLE, rows((NUL, "Bos", "jan@example.nl")), message=NUL_MESSAGE, kept=NUL),
+    "multiple-total-forms-letters": Case(
+        MULTIPLE, {**rows((NUL, "Bos", "jan@example.nl")), "rows-TOTAL_FORMS": "x"}, message=NUL_MESSAGE, kept=NUL
+    ),
+    "multiple-total-forms-huge": Case(
+        MULTIPLE, {**rows(("Jan", "Bos", "jan@example.nl")), "rows-TOTAL_FORMS": HUGE_ID, "action": "add"}
+    ),
+    "multiple-paste-10k": Case(
+        MULTIPLE, {**rows(), "paste": LONG, "action": "paste"}, message=PASTE_VALUES % {"count": 1}
+    ),
+    "multiple-paste-nul": Case(MULTIPLE, {**rows(), "paste": "Jan, Bos\x00, jan@example.nl", "action": "paste"}),
+    "multiple-action-10k": Case(MULTIPLE, {**rows(("Jan", "Bos", "jan@example.nl")), "action": "remove-" + LONG}),
+    "multiple-action-nul": Case(MULTIPLE, {**rows(("Jan", "Bos", "jan@example.nl")), "action": "remove-\x00"}),
+    # --- Import confirm (R-U6) ---
+    "import-confirm-id-10k": Case(IMPORT_CONFIRM, {"import_id": LONG}, message=PREVIEW_GONE),
+    "import-confirm-id-nul": Case(IMPORT_CONFIRM, {"import_id": "\x00"}, message=PREVIEW_GONE),
+    # --- Change role (R-SA1, R-G2) ---
+    "role-10k": Case(ROLE, {"role": LONG}),
+    "role-nul": Case(ROLE, {"role": "user\x00"}),
+    "role-of-other-teams-member": Case(
+        team_url("teams:member-role", member_id=lambda w: w.outsider.pk), {"role": "secondary_admin"}, statuses=(404,)
+    ),
+    # --- Bulk actions of By User ---
+    "bulk-member-letters": Case(BULK, {"members": ["abc"], "action": "delete"}, message=USER_GONE),
+    "bulk-member-huge": Case(BULK, {"members": [HUGE_ID], "action": "delete"}, message=USER_GONE),
+    "bulk-member-nul": Case(BULK, {"members": ["1\x00"], "action": "delete"}, message=NUL_MESSAGE),
+    "bulk-member-superscript": Case(BULK, {"members": [SUPERSCRIPT_TWO], "action": "delete"}, message=USER_GONE),
+    "bulk-member-of-other-team": Case(
+        BULK, lambda w: {"members": [other_team_member(w)], "action": "delete", "confirm": "1"}, message=USER_GONE
+    ),
+    "bulk-action-10k": Case(BULK, lambda w: {"members": [w.user.pk], "action": LONG}),
+    "bulk-product-letters": Case(BULK, lambda w: {"members": [w.user.pk], "action": "assign", "product": "abc"}),
+    "bulk-product-of-other-team": Case(
+        BULK, lambda w: {"members": [w.user.pk], "action": "assign", "product": other_team_product(w)}
+    ),
+    # --- Team settings: rename and create (R-T3, R-T4) ---
+    "rename-10k": Case(RENAME, {"name": LONG}, message=TEAM_NAME_TOO_LONG, kept=LONG),
+    "rename-nul": Case(RENAME, {"name": NUL}, message=NUL_MESSAGE, kept=NUL),
+    "create-10k": Case(CREATE, {"name": LONG}, message=TEAM_NAME_TOO_LONG, kept=LONG),
+    "create-nul": Case(CREATE, {"name": NUL}, message=NUL_MESSAGE, kept=NUL),
+    # --- Assign items (R-P2, R-P4) ---
+    "items-letters": Case(ITEMS, {"items": ["abc"]}),
+    "items-huge": Case(ITEMS, {"items": [HUGE_ID]}),
+    "items-nul": Case(ITEMS, {"items": ["1\x00"]}),
+    "items-of-other-product": Case(ITEMS, lambda w: {"items": [other_product_item(w)]}),
+    "items-superscript": Case(ITEMS, {"items": [SUPERSCRIPT_TWO]}),
+    "assignment-items-superscript": Case(ASSIGNMENT_ITEMS, lambda w: seated(w, {"items": [SUPERSCRIPT_TWO, HUGE_ID]})),
+    "assignment-items-of-other-product": Case(
+        ASSIGNMENT_ITEMS, lambda w: seated(w, {"items": [other_product_item(w)]})
+    ),
+    "items-of-other-teams-member": Case(
+        team_url(
+            "subscriptions:member-product-change", member_id=lambda w: w.outsider.pk, product_id=lambda w: w.product.pk
+        ),
+        lambda w: {"items": [w.items[0].pk]},
+        statuses=(404,),
+    ),
+    # --- By Product › Assign users (R-BP1) ---
+    "assign-users-query-10k": Case(ASSIGN_USERS, {"query": LONG, "action": "add"}, kept=LONG),
+    "assign-users-query-nul": Case(ASSIGN_USERS, {"query": "jan\x00@example.nl", "action": "add"}, message=NUL_MESSAGE),
+    "assign-users-names-10k": Case(
+        ASSIGN_USERS,
+        {"query": "new.person@example.nl", "first_name": LONG, "last_name": "Bos", "action": "add"},
+        kept=LONG,
+    ),
+    "assign-users-person-nul": Case(
+        ASSIGN_USERS, {"person": ['i:["jan@example.nl", "Jan\\u0000", "Bos"]'], "action": "assign"}
+    ),
+    "assign-users-person-escape": Case(
+        ASSIGN_USERS, {"person": ['i:["jan@example.nl", "Jan", "\\u001b[31mBos"]'], "action": "assign"}
+    ),
+    "assign-users-person-10k": Case(
+        ASSIGN_USERS, {"person": [f'i:["jan@example.nl", "{LONG}", "Bos"]'], "action": "assign"}
+    ),
+    "assign-users-person-not-json": Case(ASSIGN_USERS, {"person": ["i:{{{", "m:abc", "m:" + HUGE_ID], "action": "add"}),
+    "assign-users-pick-superscript": Case(ASSIGN_USERS, {"action": "pick:" + SUPERSCRIPT_TWO}),
+    "assign-users-pick-huge": Case(ASSIGN_USERS, {"action": "pick:" + HUGE_ID}),
+    "assign-users-remove-superscript": Case(
+        ASSIGN_USERS, lambda w: {"person": [f"m:{w.user.pk}"], "action": "remove:" + SUPERSCRIPT_TWO}
+    ),
+    "assign-users-member-superscript": Case(ASSIGN_USERS, {"person": ["m:" + SUPERSCRIPT_TWO], "action": "add"}),
+    "assign-users-items-of-other-product": Case(
+        ASSIGN_USERS, lambda w: {"person": [f"m:{w.user.pk}"], "items": [other_product_item(w)], "action": "assign"}
+    ),
+    "assign-suggestions-nul": get(SUGGESTIONS, {"query": "jan\x00"}),
+    "assign-suggestions-10k": get(SUGGESTIONS, {"query": LONG}),
+    # --- Move subscriptions wizard (R-T8) ---
+    "move-from-letters": get(MOVE, {"from": "abc"}, statuses=(404,)),
+    "move-from-huge": get(MOVE, {"from": HUGE_ID}, statuses=(404,)),
+    "move-from-other-customer": get(MOVE, lambda w: {"from": w.outsider_team.pk}, statuses=(404,)),
+    "move-search-nul": get(MOVE, lambda w: {"from": w.other_team.pk, "q": "Draft\x00"}),
+    "move-search-10k": get(MOVE, lambda w: {"from": w.other_team.pk, "q": LONG}),
+    "move-review-from-letters": Case(MOVE_REVIEW, {"from": "abc"}),
+    "move-review-from-huge": Case(MOVE_REVIEW, {"from": HUGE_ID}),
+    # --- Seat-usage report filters (R-R1, R-R2) ---
+    "report-team-letters": get(SEAT_USAGE, {"team": "abc"}),
+    "report-team-huge": get(SEAT_USAGE, {"team": HUGE_ID}),
+    "report-team-of-other-customer": get(SEAT_USAGE, lambda w: {"team": w.outsider_team.pk}),
+    "report-range-10k": get(SEAT_USAGE, {"range": LONG}),
+    "report-start-letters": get(SEAT_USAGE, {"range": "custom", "start": "abc", "end": "2025-01-31"}, kept="abc"),
+    "report-start-nul": get(SEAT_USAGE, {"range": "custom", "start": "2025-01-01\x00", "end": "2025-01-31"}),
+    "report-start-year-99999": get(SEAT_USAGE, {"range": "custom", "start": "99999-01-01", "end": "2025-01-31"}),
+    "report-start-0001": get(SEAT_USAGE, {"range": "custom", "start": "0001-01-01", "end": "0001-01-02"}),
+    "report-end-13th-month": get(SEAT_USAGE, {"range": "custom", "start": "2025-01-01", "end": "2025-13-45"}),
+    "report-search-nul": get(SEAT_USAGE, {"tab": "users", "q": "Jan\x00"}),
+    "report-search-10k": get(SEAT_USAGE, {"tab": "users", "q": LONG}),
+    "report-product-letters": get(SEAT_USAGE, {"tab": "users", "product": "abc"}),
+    "report-product-huge": get(SEAT_USAGE, {"tab": "users", "product": HUGE_ID}),
+    "report-sort-10k": get(SEAT_USAGE, {"tab": "users", "sort": LONG}),
+    "report-page-letters": get(SEAT_USAGE, {"tab": "users", "page": "abc"}, statuses=(200, 404)),
+    "report-page-huge": get(SEAT_USAGE, {"tab": "users", "page": HUGE_ID}, statuses=(200, 404)),
+    "report-tab-nul": get(SEAT_USAGE, {"tab": "\x00"}),
+    "report-export-nul": get(SEAT_USAGE_USERS, {"q": "Jan\x00", "product": "abc", "sort": LONG}),
+    "unassign-letters": Case(UNASSIGN, {"assignments": ["abc"]}, statuses=(200, 302)),
+    "unassign-huge": Case(UNASSIGN, {"assignments": [HUGE_ID]}, statuses=(200, 302)),
+    "unassign-superscript": Case(UNASSIGN, {"assignments": [SUPERSCRIPT_TWO]}, statuses=(200, 302)),
+    "unassign-of-other-team": Case(
+        UNASSIGN, lambda w: {"assignments": [other_team_assignment(w)]}, statuses=(200, 302)
+    ),
+    # --- Activity log filters ---
+    "activity-since-letters": get(ACTIVITY, {"since": "abc"}, kept="abc"),
+    "activity-since-year-99999": get(ACTIVITY, {"since": "99999-01-01"}),
+    "activity-until-0001": get(ACTIVITY, {"until": "0001-01-01"}),
+    "activity-search-nul": get(ACTIVITY, {"q": "Jan\x00"}),
+    "activity-search-10k": get(ACTIVITY, {"q": LONG}),
+    "activity-user-letters": get(ACTIVITY, {"user": "abc"}),
+    "activity-user-huge": get(ACTIVITY, {"user": HUGE_ID}),
+    "activity-user-of-other-team": get(ACTIVITY, lambda w: {"user": w.outsider.user.pk}),
+    "activity-product-huge": get(ACTIVITY, {"product": HUGE_ID}),
+    "activity-action-10k": get(ACTIVITY, {"action": LONG}),
+    "activity-page-letters": get(ACTIVITY, {"page": "abc"}, statuses=(200, 404)),
+    "activity-export-nul": get(ACTIVITY_EXPORT, {"q": "Jan\x00", "since": "abc", "user": HUGE_ID}),
+    # --- Other lists' filters ---
+    "members-search-nul": get(MEMBERS, {"q": "Jan\x00"}),
+    "members-search-10k": get(MEMBERS, {"q": LONG}),
+    "members-product-huge": get(MEMBERS, {"product": HUGE_ID, "role": LONG, "status": "\x00"}),
+    "members-page-letters": get(MEMBERS, {"page": "abc", "sort": LONG}, statuses=(200, 404)),
+    "products-search-nul": get(PRODUCTS, {"q": "Draft\x00"}),
+    "products-search-10k": get(PRODUCTS, {"q": LONG}),
+    "contracts-search-nul": get(CONTRACTS, {"q": "11\x00"}),
+    "contracts-filters-bad": get(CONTRACTS, {"q": LONG, "team": HUGE_ID, "plan": LONG, "page": "abc"}),
+    # --- Sign-in and password reset ---
+    "login-email-10k": Case(LOGIN, {"username": LONG + "@example.com", "password": "pw"}, persona=None),
+    "login-email-nul": Case(
+        LOGIN, {"username": "user@example.com\x00", "password": "pw"}, persona=None, message=NUL_MESSAGE
+    ),
+    "login-password-nul": Case(LOGIN, {"username": "user@example.com", "password": "pw\x00"}, persona=None),
+    "login-password-10k": Case(
+        LOGIN,
+        {"username": "user@example.com", "password": LONG},
+        persona=None,
+        message=EmailAuthenticationForm.error_messages["invalid_login"],
+        kept="user@example.com",
+    ),
+    "reset-email-10k": Case(RESET, {"email": LONG + "@example.com"}, persona=None),
+    "reset-email-nul": Case(RESET, {"email": "user@example.com\x00"}, persona=None, message=NUL_MESSAGE),
+    "language-nul": Case(plain_url("accounts:language-set"), {"language": "nl\x00", "next": "/\x00"}, statuses=(302,)),
+    "language-10k": Case(plain_url("accounts:language-set"), {"language": LONG, "next": LONG}, statuses=(302,)),
+}
+
+
+def reset_confirm_url(world: World, client) -> str:
+    """The page the reset link leads to: Django keeps the token in the session and redirects."""
+    user = world.user.user
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    response = client.get(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def accept_url(world: World, client=None) -> str:
+    """The link of a fresh invitation of someone without an account."""
+    from licensing.accounts.services import member_invite
+
+    member = member_invite(
+        team=world.team, email="newcomer@example.nl", first_name="New", last_name="Comer", actor=world.primary.user
+    )
+    raw, digest = new_token()
+    Invitation.objects.filter(member=member).update(token_hash=digest)
+    return reverse("accounts:invitation-accept", kwargs={"token": raw})
+
+
+def existing_accept_url(world: World, client=None) -> str:
+    """The link of an invitation of someone who has an account: they sign in to accept."""
+    from licensing.accounts.services import invitation_resend
+
+    world.invited.user.set_password("pw")
+    world.invited.user.save()
+    invitation_resend(member=world.invited, actor=world.primary.user)
+    raw, digest = new_token()
+    Invitation.objects.filter(member=world.invited, revoked_at__isnull=True).update(token_hash=digest)
+    return reverse("accounts:invitation-accept", kwargs={"token": raw})
+
+
+SIGNED_OUT_CASES = {
+    "reset-confirm-password-nul": Case(
+        reset_confirm_url, {"new_password1": "pw\x00pw\x00pw", "new_password2": "pw\x00pw\x00pw"}, persona=None
+    ),
+    "reset-confirm-password-10k": Case(
+        reset_confirm_url, {"new_password1": LONG, "new_password2": LONG + "y"}, persona=None
+    ),
+    "accept-password-nul": Case(
+        accept_url, {"password1": "Secret\x00Secret1", "password2": "Secret\x00Secret1"}, persona=None
+    ),
+    "accept-password-10k-differs": Case(
+        accept_url, {"password1": LONG, "password2": LONG + "y"}, persona=None, message=PASSWORDS_DIFFER
+    ),
+    "accept-existing-account-password-nul": Case(existing_accept_url, {"password": "pw\x00"}, persona=None),
+    "accept-token-nul": get(lambda w, c: "/invitations/abc%00def/", {}, persona=None, statuses=(404,)),
+    "accept-token-10k": get(lambda w, c: f"/invitations/{LONG}/", {}, persona=None, statuses=(404,)),
+}
+ALL_CASES = {**CASES, **SIGNED_OUT_CASES}
+
+
+def state() -> tuple:
+    """What any of these requests could change."""
+    return (
+        sorted(Team.objects.values_list("pk", "name")),
+        sorted(Member.objects.values_list("pk", "team_id", "user_id", "role", "is_guest", "status")),
+        sorted(User.objects.values_list("pk", "email", "first_name", "last_name", "password", "language")),
+        sorted(Assignment.objects.values_list("pk", "member_id", "product_id")),
+        sorted(Assignment.items.through.objects.values_list("assignment_id", "productitem_id")),
+        sorted(Subscription.objects.values_list("pk", "team_id", "seats")),
+        Invitation.objects.count(),
+        ActivityEvent.objects.count(),
+        Message.objects.count(),
+        ApiToken.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("case", ALL_CASES.values(), ids=ALL_CASES.keys())
+def test_a_bad_input_is_refused_in_words_keeps_what_was_typed_and_changes_nothing(client, world, case):
+    url = case.url(world, client)
+    data = case.data(world) if callable(case.data) else case.data
+    if case.persona is not None:
+        client.force_login(getattr(world, case.persona).user)
+    before = state()
+
+    response = getattr(client, case.method)(url, data, **case.extra)
+
+    assert response.status_code in case.statuses, response.content[:2000]
+    if response.status_code == 200 and not getattr(response, "streaming", False):
+        html = response.content.decode()
+        if case.message is not None:
+            assert escape(str(case.message)) in html
+        if case.kept is not None:
+            assert escape(case.kept) in html
+    assert state() == before
