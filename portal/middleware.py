@@ -8,8 +8,9 @@ Two ways in, one answer (`database_unavailable`):
   TemplateResponse renders, in development (DEBUG) too.
 - `portal.views.server_error` (handler500) catches it anywhere else: in another middleware before or
   after the view (the session saved in SessionMiddleware, say). Django turns an exception raised
-  inside a middleware into a response right there, so no outer middleware ever sees it; the error
-  handler is the one place that does.
+  inside a middleware into a response right there, so no outer middleware ever sees it (a try/except
+  around `get_response` would only get a 500 response); the error handler is the one place that
+  does. With DEBUG on, Django shows its debug page there instead.
 
 Errors in our own queries (ProgrammingError, IntegrityError) stay 500s: trying again would not help.
 """
