@@ -8,9 +8,13 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, OperationalError, connection, transaction
+from django.urls import reverse
+from django.utils.html import escape
 
-from licensing.teams.models import Team
+from licensing.accounts.models import User
+from licensing.teams.models import Member, Team
 from portal.db import SERVICE_BUSY, is_conflict, run_retrying, service_transaction
 from tests.concurrency import errors, run_together
 from tests.conftest import on_postgresql
@@ -142,3 +146,39 @@ def test_a_service_inside_another_transaction_is_not_run_again():
 
     assert calls == [1]
     assert not is_conflict(failure.value)  # and an error that is no conflict is never run again
+
+
+@sqlite_only
+def test_an_import_confirmed_while_another_writer_holds_the_database_says_to_try_again(
+    client, world, short_busy_timeout
+):
+    # R-U6 under a conflict that persists: nobody is in, the admin is told so in the import dialog
+    # (not a 500 page), and the preview is kept to confirm again.
+    client.force_login(world.primary.user)
+    upload = reverse("accounts:invite-import", kwargs={"team_id": world.team.pk})
+    confirm = reverse("accounts:invite-import-confirm", kwargs={"team_id": world.team.pk})
+    csv = b"First name,Last name,E-mail address\r\nNew,Person,new.person@example.com\r\n"
+    import_id = client.post(upload, {"file": SimpleUploadedFile("people.csv", csv, "text/csv")}).context["import_id"]
+    connection.connection.execute("PRAGMA busy_timeout = 50")  # the client's request may have reopened it
+    locked, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=_hold_the_write_lock, args=(connection.settings_dict["NAME"], locked, release), daemon=True
+    )
+    holder.start()
+    assert locked.wait(timeout=10)
+    try:
+        busy = client.post(confirm, {"import_id": import_id})
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+    assert busy.status_code == 200
+    page = busy.content.decode()
+    assert escape(str(SERVICE_BUSY)) in page
+    assert f'value="{import_id}"' in page
+    assert not User.objects.filter(email="new.person@example.com").exists()
+
+    done = client.post(confirm, {"import_id": import_id})
+
+    assert done.status_code == 302
+    assert Member.objects.filter(team=world.team, user__email="new.person@example.com").exists()

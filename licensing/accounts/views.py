@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -49,6 +49,7 @@ from licensing.accounts.imports import (
 )
 from licensing.accounts.models import ApiToken
 from licensing.teams.models import Member, Team
+from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
 from portal.views import EmailAuthenticationForm, team_for_admin
 
@@ -231,10 +232,9 @@ def _multiple_send(request, context, team, formset):
     filled = [form for form in formset if form.has_changed()]
     if not filled:
         return _multiple_dialog(request, context, formset, PasteForm(), rows_error=ROWS_EMPTY)
-    invited, bad = [], []
-    # One transaction: the mails leave once everything is written. Each member_invite is atomic in
-    # itself, so a refused row rolls back alone and the good rows stay invited.
-    with transaction.atomic():
+
+    def invite_all() -> tuple[list, list]:
+        invited, bad = [], []
         for form in filled:
             if not form.is_valid():
                 bad.append((row_values(form), None))
@@ -252,6 +252,16 @@ def _multiple_send(request, context, team, formset):
                 bad.append((row_values(form), error))
             else:
                 invited.append(member)
+        return invited, bad
+
+    # One transaction: the mails leave once everything is written. Each member_invite is atomic in
+    # itself, so a refused row rolls back alone and the good rows stay invited. A transaction that a
+    # concurrent writer made the database refuse runs again from the start.
+    try:
+        invited, bad = run_retrying(invite_all)
+    except ValidationError as error:  # still refused after the retries: every row comes back
+        bad = [(row_values(form), error) for form in filled]
+        invited = []
     if not bad:
         messages.success(
             request,
@@ -324,19 +334,23 @@ def invite_import_confirm(request, team_id: int):
     rows = rows_from_data(kept["rows"], team=team)
     try:
         result = import_confirm(team=team, preview_rows=rows, actor=request.user)
-    except DatabaseError:
+    except (DatabaseError, ValidationError) as error:
         # import_confirm is one transaction, rolled back whole: nobody is in. The preview stays in the
-        # session, so confirming again (once the database is back) needs no new upload.
-        logger.exception("Import into team %s failed in the database; nothing was imported", team.pk)
+        # session, so confirming again (once the database is back) needs no new upload. A
+        # ValidationError here is SERVICE_BUSY: a conflict with another admin that persisted.
+        busy = isinstance(error, ValidationError)
+        if not busy:
+            logger.exception("Import into team %s failed in the database; nothing was imported", team.pk)
         context = {
             **_tab(team, "import"),
             "preview": ImportPreview(rows=rows),
             "import_id": kept["id"],
             "file_name": kept.get("file", ""),
-            "failed": IMPORT_FAILED,
+            "failed": " ".join(error.messages) if busy else IMPORT_FAILED,
         }
-        response = render_dialog(request, "accounts/invite_import.html", context, status=503)
-        response["Retry-After"] = "30"
+        response = render_dialog(request, "accounts/invite_import.html", context, status=200 if busy else 503)
+        if not busy:
+            response["Retry-After"] = "30"
         return response
     request.session.pop(_session_key(team), None)
     count = len(result.created)
