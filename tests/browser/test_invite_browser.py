@@ -199,7 +199,7 @@ def test_a_bad_file_is_refused_in_the_dialog(page, world, screenshot, tmp_path):
     dialog.get_by_role("link", name="Import").click()
     dialog.get_by_label("CSV file").set_input_files(str(path))
     dialog.get_by_role("button", name="Upload and preview").click()
-    expect(dialog.get_by_text("This is a spreadsheet workbook")).to_be_visible()
+    expect(dialog.get_by_text("This is a compressed (zip) file")).to_be_visible()
     screenshot(page, "invite-import-bad-file", full_page=False)
     assert page.problems == []
 
