@@ -47,9 +47,7 @@ NOT_CSV_WORKBOOK = _(
     "This is a spreadsheet workbook (like .xlsx or .xls), not a CSV file. Open it in Excel, choose "
     "File › Save As › “CSV UTF-8 (comma delimited)”, and upload that file."
 )
-NOT_CSV_ARCHIVE = _(
-    "This is a compressed (zip) file, not a CSV file. Unzip it and upload the CSV file that is in it."
-)
+NOT_CSV_ARCHIVE = _("This is a compressed (zip) file, not a CSV file. Unzip it and upload the CSV file that is in it.")
 NOT_CSV = _("This is not a CSV file. Upload a text file with the columns First name, Last name and E-mail address.")
 FILE_EMPTY = _("The file is empty.")
 FILE_TOO_BIG = _("The file is larger than %(size)s MB. Import at most %(max)s people at a time.")
