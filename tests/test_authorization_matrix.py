@@ -36,6 +36,7 @@ permitted POST does is undone before the next test.
 """
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -665,3 +666,39 @@ def test_static_files_need_no_sign_in(client, matrix, persona):
         response = client.get(static("css/portal.css"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/css")
+
+
+# --- Unknown ids ------------------------------------------------------------------------------
+# Issue 9: an id in the address that names nothing is "not found", never a server error: one the
+# database could hold (999,999,999) and one past every integer column (10**20, an OverflowError in
+# SQLite's driver if it reached a query), in each id of each address, as the team's primary admin.
+UNKNOWN_IDS = (999_999_999, 10**20)
+# The team's admin may answer 405 for a GET of an address that takes only POST, before loading.
+NOT_FOUND = {404, 405}
+
+
+def _unknown_id_cases() -> list:
+    cases = []
+    for route in ROUTES:
+        if route.view_name is None:
+            continue
+        for name in re.findall(r"<int:(\w+)>", route.route):
+            for value in UNKNOWN_IDS:
+                for method in ("get", "post"):
+                    cases.append(pytest.param(route, name, value, method, id=f"{route.key}-{name}={value}-{method}"))
+    return cases
+
+
+@pytest.mark.parametrize(("route", "name", "value", "method"), _unknown_id_cases())
+def test_an_unknown_id_in_the_address_is_not_found(client, matrix, route, name, value, method):
+    expect = EXPECT[route.key]
+    kwargs = {arg: matrix.values[expect.kwargs.get(arg, arg)] for arg in route.kwargs}
+    kwargs[name] = value
+    client.cookies[settings.SESSION_COOKIE_NAME] = matrix.sessions["primary"]
+    url = reverse(route.view_name, kwargs=kwargs)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url)
+
+    assert response.status_code in NOT_FOUND, f"{method.upper()} {url}: {response.status_code}"
+    assert writes(queries) == [], f"{method.upper()} {url} wrote to the database: {writes(queries)}"
