@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n 2
 STRESS_RUNS ?= 20
 STRESS_TESTS ?= tests/test_concurrency.py tests/test_db_conflicts.py tests/subscriptions/test_unassign_meanwhile.py
 
-.PHONY: run test test-sqlite test-postgres stress lint format migrate seed bench clean help install translations messages
+.PHONY: run test test-sqlite test-postgres stress lint format migrate seed bench bench-seed clean help install translations messages
 
 help:
 	@echo "make run      set up, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
@@ -18,7 +18,8 @@ help:
 	@echo "make stress   the concurrency tests $(STRESS_RUNS) times in a row (SQLite; PostgreSQL too if DATABASE_URL is set)"
 	@echo "make lint     ruff check and format check"
 	@echo "make format   ruff format and autofix"
-	@echo "make bench    benchmarks under bench/"
+	@echo "make bench    the figures of issue 10 into bench/RESULTS.md (SQLite; PostgreSQL too if DATABASE_URL is set)"
+	@echo "make bench-seed  time seed_demo --users 50000 on a fresh SQLite file"
 	@echo "make messages extract the translatable strings into locale/nl/LC_MESSAGES/django.po"
 
 $(BIN)/python:
@@ -76,7 +77,14 @@ stress: translations
 		echo "== DATABASE_URL is not set: skipping the PostgreSQL runs"; \
 	fi
 
-bench: install
+# make bench: queries and times of the pages, the licence check under load, an import, the seat-usage
+# export, on a seeded customer of 50,000 members cached in /tmp/seatkeeper-bench (bench/run.py).
+# BENCH_ARGS="--days 90" seeds fewer days of usage; "--skip-export" leaves item 5 out.
+BENCH_ARGS ?=
+bench: translations
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-seed: install
 	env -u DATABASE_URL $(BIN)/python bench/seed_demo.py
 
 clean:
