@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -343,13 +344,18 @@ def child_export(setup: dict) -> dict:
     }
     if connection.vendor == "postgresql":
         # The same query as the export's slowest, through PostgreSQL's own COPY, to /dev/null.
-        sql = max(queries.captured_queries, key=lambda q: float(q["time"]))["sql"]
+        # Through a server-side cursor (iterator()) the statement logged is DECLARE ... CURSOR FOR <query>.
+        sql = max(queries.captured_queries, key=lambda q: float(q["time"]))["sql"] or ""
+        sql = re.sub(r"^\s*DECLARE\s.*?\bCURSOR\b.*?\bFOR\s+", "", sql, count=1, flags=re.IGNORECASE | re.DOTALL)
         copied = 0
-        started = time.monotonic()
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-            for data in copy:
-                copied += bytes(data).count(b"\n")
-        figures.update(copy_wall=time.monotonic() - started, copy_rows=copied, copy_sql=sql[:300])
+        try:
+            started = time.monotonic()
+            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+                for data in copy:
+                    copied += bytes(data).count(b"\n")
+            figures.update(copy_wall=time.monotonic() - started, copy_rows=copied, copy_sql=sql[:300])
+        except Exception as error:  # report it in the table rather than lose the other figures
+            figures.update(copy_error=f"{type(error).__name__}: {error}"[:300], copy_sql=sql[:300])
     return figures
 
 
@@ -613,6 +619,8 @@ def table(results: list[dict], options) -> str:
 
         def copy_cell(r: dict) -> str:
             e = r["export"]
+            if "copy_error" in e:
+                return f"COPY failed: {e['copy_error']}"
             if "copy_wall" not in e:
                 return "no COPY on SQLite"
             share = e["copy_wall"] / e["wall"]
