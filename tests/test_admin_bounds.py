@@ -14,6 +14,7 @@ from licensing.accounts.services import entitlement_check
 from licensing.subscriptions.admin import renewal_suggested_end
 from licensing.subscriptions.forms_admin import SEATS_AT_MOST
 from licensing.subscriptions.models import Contract, Subscription
+from licensing.subscriptions.purchases import purchase_record
 from licensing.subscriptions.services import (
     MAX_SEATS,
     MAX_TERM_YEARS,
@@ -22,7 +23,6 @@ from licensing.subscriptions.services import (
     TERM_END_TOO_LATE,
     TERM_START_TOO_LATE,
     assignment_create,
-    purchase_record,
     subscription_add_seats,
     subscription_renew,
     subscription_set_seats,

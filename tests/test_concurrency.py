@@ -20,11 +20,11 @@ from licensing.accounts.models import Invitation, User, new_token
 from licensing.accounts.services import ALREADY_MEMBER, entitlement_check, invitation_accept, member_invite
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Assignment, SeatUsage, Subscription
+from licensing.subscriptions.purchases import contract_change_manager
 from licensing.subscriptions.services import (
     NO_FREE_SEAT,
     assignment_create,
     assignment_delete,
-    contract_change_manager,
     seats_assigned,
     seats_purchased,
     subscription_move,

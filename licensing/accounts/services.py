@@ -22,16 +22,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from licensing.accounts.invitations import invitation_send
 from licensing.accounts.models import ApiToken, Invitation, SignInFailure, User, hash_token, new_token
 from licensing.accounts.permissions import can_sign_out_devices
 from licensing.activity.context import current_ip, current_via
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
+from licensing.subscriptions.models import Assignment, Product, ProductItem, SeatUsage, Subscription
+from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION, assignment_create, items_for_log
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
 from licensing.teams.services import lock_teams, member_read_again, require
 from portal.db import service_transaction
-from portal.mail import mail_send, mail_send_many
+from portal.mail import mail_send_many
 
 EMAIL_INVALID = _("Enter a valid e-mail address, like david.dejong@example.com.")
 FIRST_NAME_REQUIRED = _("Enter a first name.")
@@ -106,31 +109,6 @@ def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "")
         return User.objects.with_email(email).get(), False
 
 
-def invitation_send(*, member: Member, actor, resent: bool = False) -> Invitation:
-    """Mail `member` a new invitation link; every older link of theirs stops working (R-U5).
-    Called inside the transaction of the change that invites."""
-    now = timezone.now()
-    # R-U5: a new link kills every older one.
-    Invitation.objects.filter(member=member, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
-    raw, digest = new_token()
-    invitation = Invitation.objects.create(
-        member=member, token_hash=digest, sent_by=actor, created_at=now, expires_at=Invitation.default_expiry(now)
-    )
-    mail_send(
-        to=member.user,
-        template="invitation_resent" if resent else "invitation",
-        context={
-            "member": member,
-            "team": member.team,
-            "actor": actor,
-            "invitation": invitation,
-            "accept_path": f"/invitations/{raw}/",
-            "has_account": member.user.has_usable_password(),
-        },
-    )
-    return invitation
-
-
 @service_transaction
 def member_invite(
     *,
@@ -149,8 +127,6 @@ def member_invite(
     person's other teams. Products given are assigned at once, each under the seat rules (R-SE1);
     if one cannot be assigned, nothing of the invitation is written.
     """
-    from licensing.subscriptions.services import assignment_create
-
     if actor is not None:
         require(can_manage_members(actor, team))
     email, first_name, last_name = person_clean(email, first_name, last_name)
@@ -324,9 +300,6 @@ def member_invite_many(*, team: Team, rows: Iterable, actor) -> InviteManyResult
     gets the invitation mail (R-U4) and a mail per product assigned (R-P3), and the activity log the
     rows `member_invite` writes.
     """
-    from licensing.subscriptions.models import Assignment, Product, ProductItem
-    from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION, _items_after
-
     if actor is not None:
         require(can_manage_members(actor, team))
     rows = list(rows)
@@ -449,7 +422,7 @@ def member_invite_many(*, team: Team, rows: Iterable, actor) -> InviteManyResult
                 target_user=user,
                 product=product,
                 target=name,
-                after=_items_after(items[product.pk]),
+                after=items_for_log(items[product.pk]),
             )
             for product in products
         ]
@@ -706,8 +679,6 @@ def entitlement_check(*, user: User, product, token: ApiToken | None = None) -> 
     and keep working without a connection until `offline_until`: `LICENCE_OFFLINE_DAYS` from now,
     but never past the end of the team's subscriptions of the product or the token's expiry.
     """
-    from licensing.subscriptions.models import Assignment, SeatUsage, Subscription
-
     now = timezone.now()
     today = timezone.localdate(now)
     recheck_after = now + timedelta(hours=settings.LICENCE_RECHECK_HOURS)

@@ -34,13 +34,12 @@ from licensing.subscriptions.forms_admin import (
     SeatsSetForm,
 )
 from licensing.subscriptions.models import Assignment, Contract, Product, ProductItem, SeatUsage, Subscription
+from licensing.subscriptions.purchases import contract_change_manager, purchase_record
 from licensing.subscriptions.services import (
     assignment_create,
     assignment_delete,
     assignment_update,
-    contract_change_manager,
     days_after,
-    purchase_record,
     seats_assigned,
     seats_purchased,
     subscription_add_seats,

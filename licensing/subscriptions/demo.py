@@ -33,11 +33,11 @@ from licensing.accounts.services import collaborator_add, invitation_accept, mem
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.subscriptions.models import Assignment, Contract, Product, ProductItem, SeatUsage, Subscription
+from licensing.subscriptions.purchases import purchase_record
 from licensing.subscriptions.services import (
     assignment_create,
     assignment_delete,
     assignment_update,
-    purchase_record,
     subscription_move,
     subscription_set_seats,
 )

@@ -146,6 +146,11 @@ class SubscriptionQuerySet(models.QuerySet):
         on = on or timezone.localdate()
         return self.filter(term_start__lte=on, term_end__gte=on)
 
+    def seats_of(self, team, product, on=None) -> int:
+        """R-SE1: the sum of the seats of `team`'s subscriptions of `product` active on `on`."""
+        total = self.active(on).filter(team=team, product=product).aggregate(total=Sum("seats"))
+        return total["total"] or 0
+
 
 class Subscription(models.Model):
     """One product on a contract: a number of seats for a term, belonging to one team.
@@ -258,14 +263,12 @@ class Assignment(models.Model):
         """Whether this assignment is within the team's seats. A pool can end up over-full (a
         subscription ended, or support allowed it); then the longest-held assignments keep the
         seats and the newest ones wait, so the licence check never licenses more than were bought."""
-        from licensing.subscriptions.services import seats_purchased
-
         held_before = (
             Assignment.objects.filter(member__team_id=self.member.team_id, product_id=self.product_id)
             .filter(Q(assigned_at__lt=self.assigned_at) | Q(assigned_at=self.assigned_at, pk__lt=self.pk))
             .count()
         )
-        return held_before < seats_purchased(self.member.team, self.product, on)
+        return held_before < Subscription.objects.seats_of(self.member.team_id, self.product_id, on)
 
 
 class SeatUsage(models.Model):

@@ -1,5 +1,6 @@
-"""Seats: assigning products to members under the team's seat pool, purchases and renewals
-arriving, contract managers changing, and subscriptions moving between teams.
+"""Seats: assigning products to members under the team's seat pool, seats added and renewals, and
+subscriptions moving between teams. Purchases and contract managers, which also invite people, are
+in `purchases.py`, above `accounts.services` (docs/architecture.md).
 
 Every function here that reads a seat count locks the team(s) first (`lock_teams`), so two admins
 cannot both take the last seat, and a move cannot race an assignment."""
@@ -17,19 +18,17 @@ from django.utils.translation import ngettext_lazy
 
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
-from licensing.teams.models import Customer, Member, Team
+from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members, is_support
 from licensing.teams.services import (
     lock_teams,
-    member_make_admin_for_system,
     member_read_again,
     require,
-    team_create,
 )
 from portal.db import service_transaction
 from portal.mail import mail_send
 
-from .models import Assignment, Contract, Product, ProductItem, Subscription
+from .models import Assignment, Product, ProductItem, Subscription
 
 NO_SUBSCRIPTION = _("This team has no active subscription of %(product)s.")
 NO_FREE_SEAT = ngettext_lazy(
@@ -65,7 +64,6 @@ SEATS_BELOW_ASSIGNED = ngettext_lazy(
     "Unassign %(over)d seats first, or allow the over-allocation.",
     "over",
 )
-CONTRACT_OF_OTHER_CUSTOMER = _("Contract %(number)s belongs to another customer.")
 TERM_INVALID = _("The term cannot end before it starts.")
 RENEWAL_NOT_LATER = _("A renewal must end after the current term, which ends on %(end)s.")
 MOVE_SAME_TEAM = _("This subscription already belongs to %(team)s.")
@@ -151,8 +149,7 @@ def seats_error(seats: int) -> ValidationError | None:
 
 def seats_purchased(team: Team, product: Product, on: date | None = None) -> int:
     """R-SE1: the sum of the seats of the team's active subscriptions of the product."""
-    total = Subscription.objects.active(on).filter(team=team, product=product).aggregate(total=Sum("seats"))
-    return total["total"] or 0
+    return Subscription.objects.seats_of(team, product, on)
 
 
 def seats_assigned(team: Team, product: Product) -> int:
@@ -172,7 +169,7 @@ def _clean_items(product: Product, items: Iterable[ProductItem] | None) -> list[
     return chosen
 
 
-def _items_after(items: Iterable[ProductItem]) -> dict:
+def items_for_log(items: Iterable[ProductItem]) -> dict:
     return {"items": sorted(item.code for item in items)}
 
 
@@ -210,7 +207,7 @@ def assignment_create(
         target_user=member.user,
         product=product,
         target=_name(member.user),
-        after=_items_after(chosen),
+        after=items_for_log(chosen),
     )
     mail_send(
         to=member.user,
@@ -247,8 +244,8 @@ def assignment_update(*, assignment: Assignment, items: Iterable[ProductItem], a
         target_user=assignment.member.user,
         product=assignment.product,
         target=_name(assignment.member.user),
-        before=_items_after(before),
-        after=_items_after(chosen),
+        before=items_for_log(before),
+        after=items_for_log(chosen),
     )
     return assignment
 
@@ -284,7 +281,7 @@ def _already_unassigned(assignment: Assignment, member: Member | None) -> Valida
 
 
 def _assignment_delete(assignment: Assignment, actor) -> None:
-    before = _items_after(assignment.items.all())
+    before = items_for_log(assignment.items.all())
     event_record(
         action=ActivityEvent.Action.PRODUCT_UNASSIGNED,
         actor=actor,
@@ -297,111 +294,7 @@ def _assignment_delete(assignment: Assignment, actor) -> None:
     assignment.delete()
 
 
-# --- Purchases, renewals, contract managers (entered by support staff or the order system) -----
-
-
-def _ensure_admin(team: Team, user, role: str) -> Member:
-    """Make `user` an admin of `team` with `role` unless they already are one (R-SA3, R-SA4)."""
-    from licensing.accounts.services import member_invite
-
-    member = Member.objects.filter(team=team, user=user).first()
-    if member is None:
-        member = member_invite(
-            team=team, email=user.email, first_name=user.first_name or "-", last_name=user.last_name or "-", actor=None
-        )
-    member_make_admin_for_system(member=member, role=role)
-    member.refresh_from_db()
-    return member
-
-
-@service_transaction
-def purchase_record(
-    *,
-    customer: Customer,
-    contract_number: str,
-    manager,
-    product: Product,
-    seats: int,
-    plan: str = Subscription.Plan.STANDARD,
-    term_start: date,
-    term_end: date,
-    sso_enabled: bool = False,
-    collaboration_site: str = "",
-    actor=None,
-) -> Subscription:
-    """A new subscription arrives: a purchase, or a new product on an existing contract.
-
-    - On an existing contract it goes to the team that manages that contract; a new contract goes
-      to the team created last; a customer's first contract creates a team named after the contract
-      manager (R-T7, R-T2).
-    - The contract manager becomes primary admin of the receiving team if it has none or is new,
-      and is otherwise made a secondary admin (R-SA3).
-    - The subscription owner (the contract manager) is given a seat at once, if one is free (R-T6).
-    """
-    if seats < 0:
-        raise ValidationError({"seats": [SEATS_NEGATIVE]})
-    if error := seats_error(seats):
-        raise ValidationError({"seats": [error]})
-    if term_end < term_start:
-        raise ValidationError({"term_end": [TERM_INVALID]})
-    if error := term_start_error(term_start):
-        raise ValidationError({"term_start": [error]})
-    if error := term_end_error(term_start, term_end):
-        raise ValidationError({"term_end": [error]})
-    contract = Contract.objects.select_for_update().filter(number=contract_number).first()
-    new_team = False
-    if contract is not None:
-        if contract.customer_id != customer.pk:
-            raise ValidationError({"contract_number": [CONTRACT_OF_OTHER_CUSTOMER % {"number": contract_number}]})
-        team = contract.team
-    else:
-        team = Team.objects.filter(customer=customer).order_by("-created_at", "-pk").first()
-        if team is None:
-            team = team_create(customer=customer, name=_default_team_name(manager), primary_admin=manager)
-            new_team = True
-        contract = Contract.objects.create(customer=customer, number=contract_number, manager=manager, team=team)
-    lock_teams(team)
-    if not new_team:
-        has_primary = Member.objects.filter(team=team, role=Member.Role.PRIMARY_ADMIN).exists()
-        _ensure_admin(
-            team,
-            contract.manager,
-            Member.Role.SECONDARY_ADMIN if has_primary else Member.Role.PRIMARY_ADMIN,
-        )
-    subscription = Subscription.objects.create(
-        contract=contract,
-        product=product,
-        team=team,
-        seats=seats,
-        plan=plan,
-        term_start=term_start,
-        term_end=term_end,
-        sso_enabled=sso_enabled,
-        collaboration_site=collaboration_site,
-        owner=contract.manager,
-    )
-    event_record(
-        action=ActivityEvent.Action.SUBSCRIPTION_ADDED,
-        actor=actor,
-        team=team,
-        product=product,
-        target=str(subscription),
-        after={"contract": contract.number, "seats": seats, "plan": plan, "term_end": term_end.isoformat()},
-    )
-    owner_member = Member.objects.get(team=team, user=contract.manager)
-    if (
-        subscription.is_active
-        and not Assignment.objects.filter(member=owner_member, product=product).exists()
-        and seats_assigned(team, product) < seats_purchased(team, product)
-    ):
-        assignment_create(member=owner_member, product=product, actor=None)
-    return subscription
-
-
-def _default_team_name(user) -> str:
-    from licensing.teams.services import default_team_name
-
-    return default_team_name(user)
+# --- Seats bought and renewals (entered by support staff or the order system) ------------------
 
 
 def _lock_subscription_and_team(subscription: Subscription) -> Subscription:
@@ -502,36 +395,6 @@ def subscription_renew(*, subscription: Subscription, term_end: date, actor=None
         after={"term_end": term_end.isoformat()},
     )
     return subscription
-
-
-@service_transaction
-def contract_change_manager(*, contract: Contract, manager, actor=None) -> Contract:
-    """A new contract manager (R-SA4): they become secondary admin of the teams holding the
-    contract's subscriptions, unless already primary admin there, and own its subscriptions.
-    Who is primary admin does not change (R-PA4)."""
-    # of=self: lock the contract row only. Locking the old manager's user row too, before the teams,
-    # deadlocks with an admin action of that manager that holds a team and inserts a row pointing to them.
-    contract = Contract.objects.select_for_update(of=("self",)).select_related("manager").get(pk=contract.pk)
-    if contract.manager_id == manager.pk:
-        return contract
-    old = contract.manager
-    team_ids = {contract.team_id, *contract.subscriptions.values_list("team_id", flat=True)}
-    teams = lock_teams(*Team.objects.filter(pk__in=team_ids))
-    contract.manager = manager
-    contract.save(update_fields=["manager"])
-    contract.subscriptions.filter(owner=old).update(owner=manager)
-    for team in teams:
-        _ensure_admin(team, manager, Member.Role.SECONDARY_ADMIN)
-        event_record(
-            action=ActivityEvent.Action.CONTRACT_MANAGER_CHANGED,
-            actor=actor,
-            team=team,
-            target_user=manager,
-            target=contract.number,
-            before={"manager": old.email},
-            after={"manager": manager.email},
-        )
-    return contract
 
 
 # --- Moving subscriptions between teams (R-T8..R-T11) ------------------------------------------

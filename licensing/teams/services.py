@@ -5,8 +5,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from licensing.accounts.invitations import invitation_send
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
+from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Customer, Member, Team
 from licensing.teams.permissions import can_manage_members
 from portal.db import service_transaction
@@ -93,8 +95,6 @@ def team_create(*, customer: Customer, name: str, primary_admin, actor=None) -> 
     )
     if not has_account:
         # Someone who has never signed in (a first purchase's contract manager) gets an invitation.
-        from licensing.accounts.services import invitation_send
-
         invitation_send(member=member, actor=actor)
     return team
 
@@ -242,8 +242,6 @@ def member_delete(*, member: Member, actor) -> list[str]:
     """Remove a member from the team (R-D1): every assignment in this team goes with it at once;
     the account and the person's other teams stay. Admins are refused until their role is User
     (R-D2). Returns the names of the products the person lost."""
-    from licensing.subscriptions.models import Assignment
-
     team = member.team
     require(can_manage_members(actor, team))
     lock_teams(team)

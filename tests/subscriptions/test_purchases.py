@@ -9,14 +9,8 @@ from django.utils import timezone
 from licensing.accounts.models import User
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Assignment, Contract, Subscription
-from licensing.subscriptions.services import (
-    RENEWAL_NOT_LATER,
-    SEATS_NEGATIVE,
-    TERM_INVALID,
-    contract_change_manager,
-    purchase_record,
-    subscription_renew,
-)
+from licensing.subscriptions.purchases import contract_change_manager, purchase_record
+from licensing.subscriptions.services import RENEWAL_NOT_LATER, SEATS_NEGATIVE, TERM_INVALID, subscription_renew
 from licensing.teams.models import Member, Team
 from licensing.teams.services import default_team_name
 from tests.factories import (
