@@ -32,6 +32,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -49,7 +50,16 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 PYTHON = sys.executable
 ADMIN = "admin@example.com"
 SUPPORT = "support@example.com"
-PORT = int(os.environ.get("BENCH_PORT", "8765"))
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nobody listens on (another developer's server may hold any fixed one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = int(os.environ.get("BENCH_PORT") or free_port())
 IMPORT_ROWS = 5000
 IMPORT_DOMAIN = "import.bench.example"
 NOTES = "## Notes"  # RESULTS.md from this heading on is written by hand and kept by each run
