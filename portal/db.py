@@ -51,12 +51,8 @@ def is_conflict(error: BaseException) -> bool:
     cause = error.__cause__
     if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
-    if isinstance(cause, sqlite3.OperationalError):
-        code = getattr(cause, "sqlite_errorcode", None)
-        if code is not None:
-            return code & 0xFF in SQLITE_BUSY_CODES
-        return "database is locked" in str(cause) or "database table is locked" in str(cause)
-    return False
+    # sqlite_errorcode: Python 3.11 and later, which pyproject.toml requires.
+    return isinstance(cause, sqlite3.OperationalError) and cause.sqlite_errorcode & 0xFF in SQLITE_BUSY_CODES
 
 
 def run_retrying(call: Callable[[], R], *, using: str = DEFAULT_DB_ALIAS, attempts: int = ATTEMPTS) -> R:

@@ -6,7 +6,6 @@ or scan the whole table for what they show around the rows."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from licensing.subscriptions.admin import ASSIGNMENTS_SHOWN
 from licensing.subscriptions.models import Assignment
@@ -18,16 +17,13 @@ from tests.factories import (
     SubscriptionFactory,
     TeamFactory,
 )
+from tests.test_admin import url
 
 
 @pytest.fixture
 def support(client, world):
     client.force_login(world.staff)
     return client
-
-
-def url(name: str, *args, query: str = "") -> str:
-    return reverse(f"admin:{name}", args=args) + (f"?{query}" if query else "")
 
 
 def queries_of(client, path: str) -> int:

@@ -6,9 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import escape
 
 from licensing.accounts.services import entitlement_check
 from licensing.subscriptions.admin import renewal_suggested_end
@@ -30,20 +28,13 @@ from licensing.subscriptions.services import (
 )
 from tests.api.conftest import Api
 from tests.factories import SubscriptionFactory
+from tests.test_admin import has_text, purchase, url
 
 
 @pytest.fixture
 def support(client, world):
     client.force_login(world.staff)
     return client
-
-
-def url(name: str, *args, query: str = "") -> str:
-    return reverse(f"admin:{name}", args=args) + (f"?{query}" if query else "")
-
-
-def has_text(response, message) -> bool:
-    return escape(str(message)) in response.content.decode()
 
 
 def in_years(years: int, day: date | None = None) -> date:
@@ -197,24 +188,6 @@ def test_the_renew_page_offers_a_year_on_within_the_bound(support, world):
 
     subscription.term_end = in_years(MAX_TERM_YEARS) - timedelta(days=30)
     assert renewal_suggested_end(subscription) == in_years(MAX_TERM_YEARS)
-
-
-def purchase(world, **changes) -> dict:
-    today = timezone.localdate()
-    return {
-        "customer": world.team.customer.pk,
-        "new_customer": "",
-        "contract_number": "2200000001",
-        "manager_email": "jan@example.com",
-        "manager_first_name": "Jan",
-        "manager_last_name": "de Vries",
-        "product": world.product.pk,
-        "seats": 4,
-        "plan": Subscription.Plan.STANDARD,
-        "term_start": today.isoformat(),
-        "term_end": (today + timedelta(days=364)).isoformat(),
-        **changes,
-    }
 
 
 def test_a_purchase_ending_in_9999_is_a_form_error(support, world):

@@ -53,16 +53,35 @@ def test_a_deadlock_is_run_again_and_both_transactions_succeed():
     assert len(names) == 1  # both rows from the same, complete transaction: nothing half-written
 
 
-def _hold_the_write_lock(path: str, locked: threading.Event, release: threading.Event) -> None:
-    """Another connection, as another process would have it: BEGIN IMMEDIATE and wait."""
-    other = sqlite3.connect(path, timeout=5, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        locked.set()
-        release.wait(timeout=30)
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
+class WriteLockElsewhere:
+    """Another connection holding SQLite's write lock, as another process would: BEGIN IMMEDIATE from
+    the start of the with-block until `release()` or its end."""
+
+    def __init__(self) -> None:
+        self._locked, self._released = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._hold, args=(connection.settings_dict["NAME"],), daemon=True)
+
+    def _hold(self, path: str) -> None:
+        other = sqlite3.connect(path, timeout=5, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            self._locked.set()
+            self._released.wait(timeout=30)
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+
+    def __enter__(self) -> "WriteLockElsewhere":
+        self._thread.start()
+        assert self._locked.wait(timeout=10)
+        return self
+
+    def release(self) -> None:
+        self._released.set()
+        self._thread.join(timeout=10)
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 @pytest.fixture
@@ -78,25 +97,20 @@ def short_busy_timeout():
 @sqlite_only
 def test_a_write_lock_sqlite_could_not_get_is_tried_again(short_busy_timeout):
     team = TeamFactory(name="Before")
-    locked, release = threading.Event(), threading.Event()
-    holder = threading.Thread(
-        target=_hold_the_write_lock, args=(connection.settings_dict["NAME"], locked, release), daemon=True
-    )
-    holder.start()
-    assert locked.wait(timeout=10)
     refused = []
 
-    def other_writer_finishes_after_a_refusal(execute, sql, params, many, context):
-        try:
-            return execute(sql, params, many, context)
-        except OperationalError as error:
-            refused.append(error)
-            release.set()
-            holder.join(timeout=10)
-            raise
+    with WriteLockElsewhere() as other_writer:
 
-    with connection.execute_wrapper(other_writer_finishes_after_a_refusal):
-        run_retrying(lambda: Team.objects.filter(pk=team.pk).update(name="After"))
+        def other_writer_finishes_after_a_refusal(execute, sql, params, many, context):
+            try:
+                return execute(sql, params, many, context)
+            except OperationalError as error:
+                refused.append(error)
+                other_writer.release()
+                raise
+
+        with connection.execute_wrapper(other_writer_finishes_after_a_refusal):
+            run_retrying(lambda: Team.objects.filter(pk=team.pk).update(name="After"))
 
     assert len(refused) == 1  # BEGIN IMMEDIATE could not get the lock
     assert is_conflict(refused[0])
@@ -107,23 +121,13 @@ def test_a_write_lock_sqlite_could_not_get_is_tried_again(short_busy_timeout):
 @sqlite_only
 def test_a_conflict_that_persists_is_answered_in_words(short_busy_timeout):
     team = TeamFactory(name="Before")
-    locked, release = threading.Event(), threading.Event()
-    holder = threading.Thread(
-        target=_hold_the_write_lock, args=(connection.settings_dict["NAME"], locked, release), daemon=True
-    )
-    holder.start()
-    assert locked.wait(timeout=10)
 
     @service_transaction
     def rename(*, team: Team) -> None:
         Team.objects.filter(pk=team.pk).update(name="After")
 
-    try:
-        with pytest.raises(ValidationError) as refused:
-            rename(team=team)
-    finally:
-        release.set()
-        holder.join(timeout=10)
+    with WriteLockElsewhere(), pytest.raises(ValidationError) as refused:
+        rename(team=team)
 
     assert refused.value.code == "busy"
     assert refused.value.messages == [str(SERVICE_BUSY)]
@@ -131,9 +135,7 @@ def test_a_conflict_that_persists_is_answered_in_words(short_busy_timeout):
     assert team.name == "Before"
 
 
-def test_a_service_inside_another_transaction_is_not_run_again():
-    # Only the outermost transaction can be rolled back and run again: inside one, the conflict
-    # goes up to it.
+def test_an_error_that_is_no_conflict_is_not_run_again():
     calls = []
 
     def fails() -> None:
@@ -141,11 +143,41 @@ def test_a_service_inside_another_transaction_is_not_run_again():
         with connection.cursor() as cursor:
             cursor.execute("SELECT * FROM no_such_table")
 
-    with pytest.raises(DatabaseError) as failure, transaction.atomic():
+    with pytest.raises(DatabaseError) as failure:
         run_retrying(fails)
 
     assert calls == [1]
-    assert not is_conflict(failure.value)  # and an error that is no conflict is never run again
+    assert not is_conflict(failure.value)
+
+
+@postgresql_only
+def test_a_deadlock_inside_a_callers_transaction_is_not_run_again():
+    # Only the outermost transaction can be rolled back and run again: inside one, the conflict goes
+    # up to the caller. The same staged deadlock as above, each side inside a transaction of its own.
+    first, second = TeamFactory(name="First"), TeamFactory(name="Second")
+    both_hold_one = threading.Barrier(2)
+    attempts = []
+
+    def rename_both(one: Team, other: Team, name: str) -> None:
+        attempts.append(name)
+        Team.objects.select_for_update().get(pk=one.pk)
+        both_hold_one.wait(timeout=30)
+        Team.objects.select_for_update().get(pk=other.pk)
+        Team.objects.filter(pk__in=[one.pk, other.pk]).update(name=name)
+
+    def inside_a_transaction(call) -> None:
+        with transaction.atomic():
+            run_retrying(call)
+
+    outcomes = run_together(
+        lambda: inside_a_transaction(lambda: rename_both(first, second, "By the first")),
+        lambda: inside_a_transaction(lambda: rename_both(second, first, "By the second")),
+    )
+
+    (deadlocked,) = errors(outcomes)
+    assert isinstance(deadlocked, OperationalError)
+    assert is_conflict(deadlocked)
+    assert len(attempts) == 2  # neither ran again
 
 
 @sqlite_only
@@ -160,17 +192,8 @@ def test_an_import_confirmed_while_another_writer_holds_the_database_says_to_try
     csv = b"First name,Last name,E-mail address\r\nNew,Person,new.person@example.com\r\n"
     import_id = client.post(upload, {"file": SimpleUploadedFile("people.csv", csv, "text/csv")}).context["import_id"]
     connection.connection.execute("PRAGMA busy_timeout = 50")  # the client's request may have reopened it
-    locked, release = threading.Event(), threading.Event()
-    holder = threading.Thread(
-        target=_hold_the_write_lock, args=(connection.settings_dict["NAME"], locked, release), daemon=True
-    )
-    holder.start()
-    assert locked.wait(timeout=10)
-    try:
+    with WriteLockElsewhere():
         busy = client.post(confirm, {"import_id": import_id})
-    finally:
-        release.set()
-        holder.join(timeout=10)
 
     assert busy.status_code == 200
     page = busy.content.decode()
