@@ -1,0 +1,193 @@
+"""Every list page runs the same number of queries for a team of a few members as for a team of more
+than a page of them, and at most 15 (issue 10): a page whose queries grow with its rows (an N+1) fails
+here by name, whatever the machine. bench/run.py measures the same at 50,000 members; this is the
+check CI can afford.
+
+Every page is opened for the small team first, then the team grows past a page of every list (60
+members, with seats of three products, their items, a fortnight of seat usage, invitations and
+activity rows of several kinds), and every page is opened again: one growth per test, and a failure
+names each page that went wrong.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from licensing.accounts.services import member_invite
+from licensing.subscriptions.models import Assignment, SeatUsage
+from licensing.teams.models import Member
+from licensing.teams.services import member_change_role
+from tests.factories import (
+    AssignmentFactory,
+    ContractFactory,
+    MemberFactory,
+    ProductFactory,
+    ProductItemFactory,
+    SubscriptionFactory,
+)
+
+MAX_QUERIES = 15
+SMALL, LARGE = 3, 60  # LARGE is more than a page of every list (50)
+USAGE_DAYS = 14
+
+
+@dataclass
+class Sized:
+    world: object
+    products: list
+    members: list
+
+    def add_members(self, count: int) -> None:
+        """`count` more members: some admins and guests, each with seats of the products and their items,
+        and days of seat usage (every sixth none: seats never used); every fifth invited through the
+        service (an invitation, an activity row per product assigned, a queued mail), every seventh
+        promoted to secondary admin through the service (an activity row). The first SMALL members
+        already hold one of each kind, so the small team's pages run every query a kind of row needs."""
+        world, today = self.world, timezone.localdate()
+        start = len(self.members)
+        for n in range(start, start + count):
+            if n % 5 == 1:
+                member = member_invite(
+                    team=world.team,
+                    email=f"invited{n}@example.com",
+                    first_name="Invited",
+                    last_name=f"Person {n}",
+                    products=self.products[:2],
+                    actor=world.primary.user,
+                )
+            else:
+                member = MemberFactory(team=world.team, is_guest=n % 10 == 3, user__email=f"member{n}@example.com")
+                for product in self.products:
+                    AssignmentFactory(member=member, product=product).items.set(product.items.all())
+                if n % 6 != 2:  # every sixth has seats they never used
+                    SeatUsage.objects.bulk_create(
+                        SeatUsage(user=member.user, product=product, team=world.team, day=today - timedelta(days=day))
+                        for product in self.products
+                        for day in range(0, USAGE_DAYS, 1 + n % 3)
+                    )
+                if n % 7 == 2:
+                    member_change_role(
+                        member=member, role=Member.Role.SECONDARY_ADMIN, is_guest=False, actor=world.primary.user
+                    )
+            self.members.append(member)
+
+
+@pytest.fixture
+def sized(world):
+    """The world's team with three products of its own (two items each, seats enough for a large team,
+    on two contracts) and SMALL members besides the world's personas."""
+    products = []
+    contracts = [ContractFactory(team=world.team, manager=world.primary.user) for _ in range(2)]
+    for n in range(3):
+        product = ProductFactory(code=f"counted-{n}", name=f"Counted {n}")
+        ProductItemFactory(product=product, code=f"counted-{n}-desktop", name=f"Counted {n} desktop")
+        ProductItemFactory(product=product, code=f"counted-{n}-cloud", name=f"Counted {n} cloud", kind="service")
+        SubscriptionFactory(
+            team=world.team, product=product, seats=2 * LARGE, contract=contracts[n % 2], owner=world.primary.user
+        )
+        products.append(product)
+    team = Sized(world=world, products=products, members=[])
+    team.add_members(SMALL)
+    return team
+
+
+def queries_of(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(captured.captured_queries)
+
+
+def team_url(name: str, sized: Sized, query: str = "", **kwargs) -> str:
+    return reverse(name, kwargs={"team_id": sized.world.team.pk, **kwargs}) + (f"?{query}" if query else "")
+
+
+def admin_url(name: str, query: str = "") -> str:
+    return reverse(f"admin:{name}") + (f"?{query}" if query else "")
+
+
+# Each page by a name for the test id, and how to find its address once the small team exists. The
+# objects a page is about (a member, a product, a contract) are the small team's, so that the same
+# address lists more rows once the team grows.
+PORTAL_PAGES = {
+    "home": lambda s: reverse("home"),
+    "team home": lambda s: team_url("team-home", s),
+    "By User": lambda s: team_url("teams:member-list", s),
+    "By User, searched and sorted": lambda s: team_url("teams:member-list", s, "q=example&sort=-name"),
+    "By User, page 2": lambda s: team_url("teams:member-list", s, "page=2") if len(s.members) > 50 else None,
+    "a user page": lambda s: team_url("teams:member-detail", s, member_id=s.members[0].pk),
+    "By Product": lambda s: team_url("subscriptions:product-list", s),
+    "a product page": lambda s: team_url("subscriptions:product-detail", s, product_id=s.products[0].pk),
+    "a product page, page 2": lambda s: (
+        team_url("subscriptions:product-detail", s, "page=2", product_id=s.products[0].pk)
+        if len(s.members) > 50
+        else None
+    ),
+    "Assign users": lambda s: team_url("subscriptions:product-assign-users", s, product_id=s.products[0].pk),
+    "Contracts": lambda s: team_url("subscriptions:contract-list", s),
+    "a contract": lambda s: team_url(
+        "subscriptions:contract-detail", s, contract_id=s.products[0].subscriptions.get(team=s.world.team).contract_id
+    ),
+    "Seat Usage, By Product": lambda s: team_url("reports:seat-usage", s),
+    "Seat Usage, By User": lambda s: team_url("reports:seat-usage", s, "tab=users"),
+    "Seat Usage, By User, unused": lambda s: team_url("reports:seat-usage", s, "tab=users&unused=on"),
+    "Activity log": lambda s: team_url("activity:event-list", s),
+    "team settings": lambda s: team_url("team_settings:team-settings", s),
+    "move a subscription": lambda s: team_url("team_settings:subscription-move", s),
+    "my products": lambda s: reverse("my-products"),
+}
+
+ADMIN_PAGES = {
+    "admin: users": lambda s: admin_url("accounts_user_changelist"),
+    "admin: invitations": lambda s: admin_url("accounts_invitation_changelist"),
+    "admin: customers": lambda s: admin_url("teams_customer_changelist"),
+    "admin: teams": lambda s: admin_url("teams_team_changelist"),
+    "admin: members": lambda s: admin_url("teams_member_changelist", f"team__id__exact={s.world.team.pk}"),
+    "admin: contracts": lambda s: admin_url("subscriptions_contract_changelist"),
+    "admin: subscriptions": lambda s: admin_url("subscriptions_subscription_changelist"),
+    "admin: assignments": lambda s: admin_url("subscriptions_assignment_changelist"),
+    "admin: seat usage": lambda s: admin_url("subscriptions_seatusage_changelist"),
+    "admin: activity": lambda s: admin_url("activity_activityevent_changelist"),
+}
+
+
+def pages_constant(client, sized: Sized, pages: dict) -> list[str]:
+    """Open every page for the small team, grow the team once, open them again: what went wrong, by
+    page (all of them, not only the first)."""
+    few, wrong = {}, []
+    for name, address in pages.items():
+        path = address(sized)
+        if path is not None:
+            queries_of(client, path)  # the session's first request may set the team it works in
+            few[name] = queries_of(client, path)
+    sized.add_members(LARGE - SMALL)
+    assert Assignment.objects.filter(member__team=sized.world.team).count() > LARGE
+    for name, address in pages.items():
+        path = address(sized)
+        many = queries_of(client, path)
+        if name not in few:  # a second page, there only now: against the first page of the same list
+            first = queries_of(client, path.replace("page=2", "page=1"))
+            if many > first:
+                wrong.append(f"{name} ({path}): page 2 runs {many} queries, page 1 {first}")
+        elif many > few[name]:
+            wrong.append(f"{name} ({path}): {few[name]} queries for {SMALL} members, {many} for {LARGE}")
+        if many > MAX_QUERIES:
+            wrong.append(f"{name} ({path}): {many} queries, more than {MAX_QUERIES}")
+    return wrong
+
+
+def test_every_portal_list_page_runs_as_many_queries_for_60_members_as_for_3(client, sized):
+    client.force_login(sized.world.primary.user)
+    wrong = pages_constant(client, sized, PORTAL_PAGES)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_django_admin_changelist_runs_as_many_queries_for_60_members_as_for_3(client, sized):
+    client.force_login(sized.world.staff)
+    wrong = pages_constant(client, sized, ADMIN_PAGES)
+    assert not wrong, "\n".join(wrong)
