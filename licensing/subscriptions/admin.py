@@ -49,7 +49,7 @@ from licensing.subscriptions.services import (
     subscriptions_move_blockers,
     term_end_latest,
 )
-from licensing.teams.admin import (
+from licensing.teams.admin.base import (
     ReadOnlyInline,
     ServiceAdmin,
     TeamFilter,
