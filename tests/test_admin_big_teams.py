@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from licensing.subscriptions.admin import ASSIGNMENTS_SHOWN
+from licensing.subscriptions.admin.subscription import ASSIGNMENTS_SHOWN
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member
 from tests.factories import (
