@@ -64,7 +64,11 @@ IMPORT_ROWS = 5000
 IMPORT_DOMAIN = "import.bench.example"
 NOTES = "## Notes"  # RESULTS.md from this heading on is written by hand and kept by each run
 ITEMS = (1, 2, 3, 4, 5)
-SEED_SOURCES = ["licensing/subscriptions/demo.py", "licensing/subscriptions/management/commands/seed_demo.py"]
+# What the seeded database is made by: the demo package (every module of it) and the command.
+SEED_SOURCES = [
+    *sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "licensing/subscriptions/demo").glob("*.py")),
+    "licensing/subscriptions/management/commands/seed_demo.py",
+]
 
 
 # --- The seeded database, cached ----------------------------------------------------------------

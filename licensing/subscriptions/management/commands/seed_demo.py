@@ -1,7 +1,7 @@
 """`manage.py seed_demo`: the demo customer, and with `--users N` a large customer for benchmarks.
 
 Safe to run again: a demo customer that exists is left as it is (`--reset` deletes it and builds it
-again). The story and the bulk inserts live in `licensing/subscriptions/demo.py`.
+again). The story and the bulk inserts live in the package `licensing/subscriptions/demo/`.
 """
 
 import logging
