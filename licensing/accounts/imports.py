@@ -42,6 +42,9 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_PASTED_CHARS = MAX_BYTES
 # E-mail addresses per query when looking up accounts: below every database's limit of parameters.
 LOOKUP_CHUNK = 900
+# Lines of a file that the preview lists one by one (the first ones): enough to see that the columns
+# were read right. Every line is counted, and every line that will not be imported is listed.
+PREVIEW_LINES = 100
 
 NOT_CSV_WORKBOOK = _(
     "This is a spreadsheet workbook (like .xlsx or .xls), not a CSV file. Open it in Excel, choose "
@@ -174,6 +177,16 @@ class ImportPreview:
     @property
     def invalid_rows(self) -> list[ImportRow]:
         return [row for row in self.rows if row.outcome == Outcome.INVALID]
+
+    @property
+    def rows_shown(self) -> list[ImportRow]:
+        """The first PREVIEW_LINES rows, which the preview lists one by one: a table of 5,000 lines is
+        slow to send and to read, and says no more than the counts and the problems."""
+        return self.rows[:PREVIEW_LINES]
+
+    @property
+    def rows_not_shown(self) -> int:
+        return max(0, len(self.rows) - PREVIEW_LINES)
 
     @property
     def counts(self) -> dict[str, int]:
