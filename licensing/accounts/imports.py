@@ -34,7 +34,7 @@ from licensing.subscriptions.models import Product
 from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
-from licensing.teams.services import lock_teams, require
+from licensing.teams.services import require
 from portal.db import service_transaction
 
 MAX_ROWS = 5000
@@ -528,20 +528,15 @@ def import_confirm(*, team: Team, preview_rows: Iterable[ImportRow], actor) -> I
     now (its seat was taken meanwhile) is skipped with the reason; the other rows are still invited."""
     if actor is not None:
         require(can_manage_members(actor, team))
-    # Lock the team as member_invite_many does, now, so the members read below stay true until commit.
-    lock_teams(team)
     rows = [row for row in preview_rows if row.is_valid]
-    accounts = _accounts(team, {row.email.lower() for row in rows})
-    members = {email for email, user in accounts.items() if user.team_member_status}
-    skipped, to_invite = [], []
-    for row in rows:
-        if row.email.lower() in members:
+    # member_invite_many locks the team, then reads who is a member: a row whose address became one
+    # since the preview comes back among `already_members`.
+    invited = member_invite_many(team=team, rows=rows, actor=actor)
+    skipped = []
+    for index, (row, member, errors) in enumerate(zip(rows, invited.members, invited.errors, strict=True)):
+        if index in invited.already_members:
             skipped.append(replace(row, outcome=Outcome.MEMBER, errors=[]))
-        else:
-            to_invite.append(row)
-    invited = member_invite_many(team=team, rows=to_invite, actor=actor)
-    for row, member, errors in zip(to_invite, invited.members, invited.errors, strict=True):
-        if member is None:
+        elif member is None:
             skipped.append(replace(row, outcome=Outcome.INVALID, errors=errors))
     skipped.sort(key=lambda row: row.line)
     return ImportResult(created=invited.created, skipped=skipped)
