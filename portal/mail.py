@@ -31,11 +31,14 @@ def mail_send(*, to, template: str, context: dict) -> None:
     transaction.on_commit(_flush_queue)
 
 
-def mail_send_many(*, template: str, context: dict, recipients: Iterable[tuple]) -> int:
+def mail_send_many(
+    *, template: str, context: dict, recipients: Iterable[tuple], send_inline: bool | None = None
+) -> int:
     """Queue the mail `template` for many users at once. `context` is shared by all; each
     `(user, own)` of `recipients` adds the user's own string values (their link, say). The mails are
     inserted in batches; up to SEND_INLINE_MAX are sent after commit as `mail_send`'s are, and a
-    larger batch waits in the queue for `manage.py send_mail` (cron). Returns the number queued.
+    larger batch waits in the queue for `manage.py send_mail` (cron). A caller that queues one
+    large batch in several calls says which with `send_inline`. Returns the number queued.
 
     Rendering mails one by one is most of the cost of inviting thousands of people, so the mails of
     one language are rendered once, with stand-ins for the recipient's names and address and for the
@@ -54,7 +57,7 @@ def mail_send_many(*, template: str, context: dict, recipients: Iterable[tuple])
     if not messages:
         return 0
     get_connection().send_messages(messages)
-    if len(messages) <= SEND_INLINE_MAX:
+    if len(messages) <= SEND_INLINE_MAX if send_inline is None else send_inline:
         transaction.on_commit(_flush_queue)
     return len(messages)
 

@@ -34,7 +34,7 @@ from licensing.subscriptions.models import Product
 from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
-from licensing.teams.services import lock_teams, require
+from licensing.teams.services import require
 from portal.db import service_transaction
 
 MAX_ROWS = 5000
@@ -42,6 +42,9 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_PASTED_CHARS = MAX_BYTES
 # E-mail addresses per query when looking up accounts: below every database's limit of parameters.
 LOOKUP_CHUNK = 900
+# Lines of a file that the preview lists one by one (the first ones): enough to see that the columns
+# were read right. Every line is counted, and every line that will not be imported is listed.
+PREVIEW_LINES = 100
 
 NOT_CSV_WORKBOOK = _(
     "This is a spreadsheet workbook (like .xlsx or .xls), not a CSV file. Open it in Excel, choose "
@@ -174,6 +177,16 @@ class ImportPreview:
     @property
     def invalid_rows(self) -> list[ImportRow]:
         return [row for row in self.rows if row.outcome == Outcome.INVALID]
+
+    @property
+    def rows_shown(self) -> list[ImportRow]:
+        """The first PREVIEW_LINES rows, which the preview lists one by one: a table of 5,000 lines is
+        slow to send and to read, and says no more than the counts and the problems."""
+        return self.rows[:PREVIEW_LINES]
+
+    @property
+    def rows_not_shown(self) -> int:
+        return max(0, len(self.rows) - PREVIEW_LINES)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -515,20 +528,15 @@ def import_confirm(*, team: Team, preview_rows: Iterable[ImportRow], actor) -> I
     now (its seat was taken meanwhile) is skipped with the reason; the other rows are still invited."""
     if actor is not None:
         require(can_manage_members(actor, team))
-    # Lock the team as member_invite_many does, now, so the members read below stay true until commit.
-    lock_teams(team)
     rows = [row for row in preview_rows if row.is_valid]
-    accounts = _accounts(team, {row.email.lower() for row in rows})
-    members = {email for email, user in accounts.items() if user.team_member_status}
-    skipped, to_invite = [], []
-    for row in rows:
-        if row.email.lower() in members:
+    # member_invite_many locks the team, then reads who is a member: a row whose address became one
+    # since the preview comes back among `already_members`.
+    invited = member_invite_many(team=team, rows=rows, actor=actor)
+    skipped = []
+    for index, (row, member, errors) in enumerate(zip(rows, invited.members, invited.errors, strict=True)):
+        if index in invited.already_members:
             skipped.append(replace(row, outcome=Outcome.MEMBER, errors=[]))
-        else:
-            to_invite.append(row)
-    invited = member_invite_many(team=team, rows=to_invite, actor=actor)
-    for row, member, errors in zip(to_invite, invited.members, invited.errors, strict=True):
-        if member is None:
+        elif member is None:
             skipped.append(replace(row, outcome=Outcome.INVALID, errors=errors))
     skipped.sort(key=lambda row: row.line)
     return ImportResult(created=invited.created, skipped=skipped)

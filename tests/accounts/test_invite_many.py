@@ -3,13 +3,16 @@
 `mail_send_many`, whose mails rendered once per language are the mails rendered one by one."""
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from mailer.models import Message
 
+from licensing.accounts import services
 from licensing.accounts.models import User
 from licensing.accounts.services import (
     ALREADY_MEMBER,
@@ -24,6 +27,8 @@ from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION
 from licensing.teams.models import Member
 from portal.mail import mail_send, mail_send_many
+from tests import concurrency
+from tests.conftest import on_postgresql
 from tests.factories import MemberFactory, ProductFactory, UserFactory
 
 PASSWORD = "a-Long-passphrase-42"
@@ -147,6 +152,91 @@ def test_the_queries_do_not_grow_with_the_rows(world):
         assert len(result.created) == count
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_rows_beyond_one_chunk_are_each_invited_once_with_their_own_link(world, invite_many, monkeypatch, mailoutbox):
+    # The rows are written a chunk at a time; chunks of 2 here, so 5 rows take three, and a lookup
+    # of accounts takes several queries.
+    monkeypatch.setattr(services, "_CHUNK_SIZE", 2)
+    monkeypatch.setattr(services, "_EMAIL_CHUNK", 2)
+    elsewhere = MemberFactory(team=world.other_team, user__email="pieter@example.com")
+    rows = [Row(f"P{i}", "Bos", f"p{i}@example.nl", [world.product] if i in (0, 3) else []) for i in range(4)]
+    rows.insert(2, Row("Pieter", "Post", "Pieter@Example.com"))
+    result = invite_many(rows)
+    assert [m.user.email for m in result.created] == [
+        "p0@example.nl",
+        "p1@example.nl",
+        "pieter@example.com",
+        "p2@example.nl",
+        "p3@example.nl",
+    ]
+    assert result.created[2].user == elsewhere.user
+    invitations = [list(m.invitations.all()) for m in result.created]
+    assert [len(found) for found in invitations] == [1] * 5
+    invitation_mails = [m for m in mailoutbox if m.subject == "You are invited to join Design"]
+    tokens = {m.to[0]: token_of(m) for m in invitation_mails}
+    assert len(set(tokens.values())) == 5
+    for member in result.created:  # each link is its member's
+        assert invitation_for_token(tokens[member.user.email]).member == member
+    assert sorted(m.to[0] for m in mailoutbox if m.subject == "DraftPro is ready for you") == [
+        "p0@example.nl",
+        "p3@example.nl",
+    ]
+    events = ActivityEvent.objects.filter(team=world.team, target_user__in=[m.user for m in result.created])
+    assert sorted(events.values_list("action", flat=True)) == sorted(
+        [ActivityEvent.Action.MEMBER_INVITED] * 5 + [ActivityEvent.Action.PRODUCT_ASSIGNED] * 2
+    )
+    assert Assignment.objects.filter(member__in=result.created).count() == 2
+
+
+def test_a_large_batch_leaves_all_its_mails_in_the_queue_even_when_its_last_chunk_is_small(
+    world, monkeypatch, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    # 60 mails in chunks of 50: the last chunk's 10 must not send the whole batch inside the request.
+    settings.EMAIL_BACKEND = "mailer.backend.DbBackend"
+    monkeypatch.setattr(services, "_CHUNK_SIZE", 50)
+    rows = [Row("P", f"N{i}", f"p{i}@example.nl") for i in range(60)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        member_invite_many(team=world.team, rows=rows, actor=world.primary.user)
+    assert Message.objects.count() == 60
+    assert mailoutbox == []
+    assert callbacks == []
+
+
+def test_a_member_since_the_preview_is_told_apart_from_a_refused_row(world, invite_many):
+    # import_confirm skips the first kind as "Already a member", the second with its reason.
+    result = invite_many([Row("Uma", "User", "user@example.com"), Row("Jan", "de Vries", "jan@example.nl")] * 2)
+    assert result.already_members == {0, 2}
+    assert [m is not None for m in result.members] == [False, True, False, False]
+    assert result.errors[3] == [ALREADY_MEMBER % {"email": "jan@example.nl"}]
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="SQLite's IMMEDIATE transactions take turns: no insert can race")
+@pytest.mark.django_db(transaction=True)
+def test_an_account_made_meanwhile_by_another_request_is_used(world):
+    # R-U7: another request makes an account for one of the addresses after the accounts were read.
+    # Its INSERT is not committed yet, so member_invite_many's waits on the unique Lower(email), and
+    # fails once the other commits; it then inserts the others and takes that account.
+    created, release = threading.Event(), threading.Event()
+
+    def other_request():
+        with transaction.atomic():
+            User.objects.create_user("Fleur@example.nl", None, first_name="Fleur", last_name="Elders")
+            created.set()
+            release.wait(concurrency.JOIN_TIMEOUT)
+
+    holder = concurrency.start(other_request)
+    assert created.wait(concurrency.JOIN_TIMEOUT)
+    rows = [Row("Jan", "de Vries", "jan@example.nl"), Row("Fleur", "Bakker", "fleur@example.nl")]
+    invite = concurrency.start(lambda: member_invite_many(team=world.team, rows=rows, actor=world.primary.user))
+    invite.wait_until_blocked()
+    release.set()
+    assert holder.result().ok
+    outcome = invite.result()
+    assert outcome.ok, outcome.error
+    assert [m.user.email for m in outcome.value.created] == ["jan@example.nl", "Fleur@example.nl"]
+    assert User.objects.filter(email__iendswith="@example.nl", first_name__in=["Jan", "Fleur"]).count() == 2
+    assert Member.objects.get(team=world.team, user__email="Fleur@example.nl").user.last_name == "Elders"
 
 
 # --- The mails of a batch -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils.html import escape
 from mailer.models import Message
 
 from licensing.accounts.forms import ROWS_INITIAL, ROWS_MAX
-from licensing.accounts.imports import NOT_CSV_WORKBOOK, PASTE_EMPTY, PASTE_VALUES
+from licensing.accounts.imports import NOT_CSV_WORKBOOK, PASTE_EMPTY, PASTE_VALUES, PREVIEW_LINES
 from licensing.accounts.models import Invitation, User, hash_token
 from licensing.accounts.services import (
     ALREADY_MEMBER,
@@ -466,6 +466,26 @@ def test_an_upload_shows_every_lines_outcome_and_writes_nothing(admin, client):
     assert "not imported" in html
     assert shown(response, EMAIL_INVALID)
     assert re.search(r'<td class="text-end sk-num">\d+</td>', html)
+
+
+def test_a_large_preview_lists_the_first_lines_and_every_bad_line_and_counts_them_all(admin, client):
+    # R-U6: a file of thousands is not one table of thousands; every bad line is still listed, by number.
+    content = people_csv(PREVIEW_LINES + 30) + b"Kees,Smit,not-an-address\r\n"  # the bad line is line 132
+    response = upload(client, admin.team, content)
+    html = text(response)
+    listed = [int(line) for line in re.findall(r'<td class="text-end sk-num">(\d+)</td>', html)]
+    assert listed == [132, *range(2, 2 + PREVIEW_LINES)]  # the problems table, then the first lines of the file
+    assert f"The first {PREVIEW_LINES} of 131 lines" in html
+    assert "31 more lines are not listed here." in html
+    assert "Invite 130 users" in html
+    assert shown(response, EMAIL_INVALID)
+
+
+def test_a_small_preview_lists_every_line(admin, client):
+    html = text(upload(client, admin.team, people_csv(PREVIEW_LINES)))
+    assert len(re.findall(r'<td class="text-end sk-num">\d+</td>', html)) == PREVIEW_LINES
+    assert f"Every line ({PREVIEW_LINES})" in html
+    assert "not listed here" not in html
 
 
 def test_confirming_invites_every_good_line_at_once_and_a_second_upload_adds_nobody(
