@@ -84,32 +84,32 @@ def _count(queryset, column: str = "pk", aggregate=Count, group: str = "product"
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
 
 
-def report_products(teams: list[int], period: Period, *, today: date) -> QuerySet:
+def report_products(teams: list[int], period: Period, *, today: date, used: list[int] | None = None) -> QuerySet:
     """The products of the report: those the teams have an active subscription of, hold assignments
-    of, or used in the period, by name."""
+    of, or used in the period, by name. `used`: the primary keys of the products used in the period,
+    when the caller has them already (the users per product): saves a pass over the period's usage."""
     active = Subscription.objects.active(today).filter(team__in=teams)
     assignments = Assignment.objects.filter(member__team__in=teams)
+    used_products = usage_in(teams, period).values("product") if used is None else used
     return Product.objects.filter(
-        Q(pk__in=active.values("product"))
-        | Q(pk__in=assignments.values("product"))
-        | Q(pk__in=usage_in(teams, period).values("product"))
+        Q(pk__in=active.values("product")) | Q(pk__in=assignments.values("product")) | Q(pk__in=used_products)
     ).order_by("name", "pk")
 
 
-def products_with_seats(teams: list[int], period: Period, *, today: date) -> QuerySet:
+def products_with_seats(teams: list[int], period: Period, *, today: date, used: list[int] | None = None) -> QuerySet:
     """`report_products` with `seats_purchased`, `seats_assigned` and `unused` over the teams."""
     product = OuterRef("pk")
     active = Subscription.objects.active(today).filter(team__in=teams)
     assignments = Assignment.objects.filter(member__team__in=teams)
-    used = usage_in(teams, period).filter(
+    used_seat = usage_in(teams, period).filter(
         user=OuterRef("member__user"), product=OuterRef("product"), team=OuterRef("member__team")
     )
     return (
-        report_products(teams, period, today=today)
+        report_products(teams, period, today=today, used=used)
         .annotate(
             seats_purchased=_count(active.filter(product=product), "seats", Sum),
             seats_assigned=_count(assignments.filter(product=product)),
-            unused=_count(assignments.filter(product=product).exclude(Exists(used))),
+            unused=_count(assignments.filter(product=product).exclude(Exists(used_seat))),
         )
         .order_by("name", "pk")
     )
@@ -130,14 +130,16 @@ def product_usage(teams: list[int], period: Period, *, today: date, daily: bool 
             unused=product.unused,
             daily=[0] * period.days if daily else [],
         )
-        for product in products_with_seats(teams, period, today=today)
+        for product in products_with_seats(teams, period, today=today, used=list(users))
     }
     if not daily:
         return list(rows.values())
     # Grouped by day first: the order of the index on (team, day, product). In one team a user has at
     # most one row per product and day (SeatUsage's unique constraint): counting rows is counting users,
     # without the sort that DISTINCT costs. Across teams someone may have a row in each.
-    users_that_day = Count("user", distinct=True) if len(teams) > 1 else Count("pk")
+    # Count("day"), not Count("pk"): the index holds the day, not the id (PostgreSQL then reads the
+    # index alone, never the table).
+    users_that_day = Count("user", distinct=True) if len(teams) > 1 else Count("day")
     daily = usage.values("day", "product").annotate(n=users_that_day).values_list("product", "day", "n")
     for product_id, day, n in daily:
         rows[product_id].daily[(day - period.start).days] = n
@@ -197,6 +199,32 @@ def _sort_keys() -> dict:
     return {"sort_last": Lower("last_name"), "sort_first": Lower("first_name"), "sort_email": Lower("email")}
 
 
+# The seat of an assignment (OuterRef) in the usage rows.
+SAME_SEAT = {"user": OuterRef("member__user"), "product": OuterRef("product"), "team": OuterRef("member__team")}
+
+
+def _filtered(teams: list[int], period: Period, *, search: str, product: Product | None) -> tuple[QuerySet, QuerySet]:
+    """The usage and the assignments of By User's rows with its filters."""
+    usage = usage_in(teams, period).order_by()
+    assignments = Assignment.objects.filter(member__team__in=teams)
+    if product is not None:
+        usage, assignments = usage.filter(product=product), assignments.filter(product=product)
+    if search:
+        people = User.objects.all()
+        # Every word must appear in the first name, last name or e-mail address, as on By User.
+        for word in search.split():
+            people = people.filter(
+                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+            )
+        usage, assignments = usage.filter(user__in=people), assignments.filter(member__user__in=people)
+    return usage, assignments
+
+
+def _idle(assignments: QuerySet, teams: list[int], period: Period) -> QuerySet:
+    """`assignments` whose user did not use the product in that team in the period."""
+    return assignments.exclude(Exists(usage_in(teams, period).filter(**SAME_SEAT)))
+
+
 def user_usage(
     teams: list[int],
     period: Period,
@@ -217,24 +245,11 @@ def user_usage(
 
     `unused_only`: only the second half, "assigned but not used in this range" (R-R1's seats to
     reclaim)."""
-    usage = usage_in(teams, period).order_by()
-    assignments = Assignment.objects.filter(member__team__in=teams)
-    if product is not None:
-        usage, assignments = usage.filter(product=product), assignments.filter(product=product)
-    if search:
-        people = User.objects.all()
-        # Every word must appear in the first name, last name or e-mail address, as on By User.
-        for word in search.split():
-            people = people.filter(
-                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
-            )
-        usage, assignments = usage.filter(user__in=people), assignments.filter(member__user__in=people)
-
+    usage, assignments = _filtered(teams, period, search=search, product=product)
     # Assigned but not used in the period, with the last use before it, if any.
-    same_seat = {"user": OuterRef("member__user"), "product": OuterRef("product"), "team": OuterRef("member__team")}
-    before = SeatUsage.objects.filter(**same_seat, day__lt=period.start).order_by("-day")
+    before = SeatUsage.objects.filter(**SAME_SEAT, day__lt=period.start).order_by("-day")
     idle = (
-        assignments.exclude(Exists(usage_in(teams, period).filter(**same_seat)))
+        _idle(assignments, teams, period)
         .annotate(
             team_key=F("member__team"),
             user_key=F("member__user"),
@@ -265,7 +280,9 @@ def user_usage(
     person = User.objects.filter(pk=group["user"]).order_by()
     used = (
         usage.values(team_key=F("team"), user_key=F("user"), product_key=F("product"))
-        .annotate(days_used=Count("pk"), last_used=Max("day"))  # one row per user, product, team and day
+        # Count("day"), not Count("pk"): the unique index holds the day, not the id, so PostgreSQL
+        # reads the index alone, never the table. One row per user, product, team and day.
+        .annotate(days_used=Count("day"), last_used=Max("day"))
         .annotate(
             team_name=Subquery(Team.objects.filter(pk=group["team"]).order_by().values("name")),
             email=Subquery(person.values("email")),
@@ -277,7 +294,8 @@ def user_usage(
             assigned_at=Subquery(held.values("assigned_at")),
         )
         .annotate(
-            # Subqueries, not Lower() over the columns above: an expression would join the GROUP BY.
+            # Subqueries, not Lower() over the columns above: an expression would join the GROUP BY
+            # (and SQLite would sort every usage row with the names, spilling to disk).
             sort_last=Subquery(person.values(key=Lower("last_name"))),
             sort_first=Subquery(person.values(key=Lower("first_name"))),
             sort_email=Subquery(person.values(key=Lower("email"))),
@@ -285,3 +303,30 @@ def user_usage(
         .values(*USER_COLUMNS)
     )
     return used.union(idle, all=True).order_by(*NAME_ORDER)
+
+
+def user_usage_count(
+    teams: list[int],
+    period: Period,
+    *,
+    search: str = "",
+    product: Product | None = None,
+    unused_only: bool = False,
+    products: list[ProductUsage] | None = None,
+) -> int:
+    """The number of rows of `user_usage` with the same arguments, for its paginator: not a COUNT(*)
+    over the UNION, whose subqueries the database would compute for every row only to count them.
+
+    With `products`, the report's By Product rows over the same teams and period, and one team and
+    no search, it takes no query: in one team a user has at most one usage row per product and day,
+    so a product's used rows are its users (`ProductUsage.users`) and its idle rows are its unused
+    seats (`ProductUsage.unused`, the same definition). Otherwise it counts the groups' keys alone,
+    and the idle assignments."""
+    if products is not None and len(teams) == 1 and not search:
+        chosen = [row for row in products if product is None or row.product.pk == product.pk]
+        return sum(row.unused + (0 if unused_only else row.users) for row in chosen)
+    usage, assignments = _filtered(teams, period, search=search, product=product)
+    idle = _idle(assignments, teams, period).count()
+    if unused_only:
+        return idle
+    return idle + usage.values("team", "user", "product").distinct().count()

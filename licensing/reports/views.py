@@ -37,8 +37,8 @@ from django_tables2 import RequestConfig
 
 from licensing.reports.charts import usage_chart
 from licensing.reports.forms import ReportForm, UnassignForm, UserFilterForm
-from licensing.reports.queries import Period, product_usage, report_products, summary, user_usage
-from licensing.reports.tables import PER_PAGE, UserUsageTable, person_name
+from licensing.reports.queries import Period, product_usage, report_products, summary, user_usage, user_usage_count
+from licensing.reports.tables import PER_PAGE, CountedPaginator, UserUsageTable, person_name
 from licensing.subscriptions.models import Assignment, Product
 from licensing.subscriptions.services import assignment_delete
 from licensing.teams.models import Team
@@ -142,6 +142,17 @@ def _user_rows(report: Report, filters: UserFilterForm):
     )
 
 
+def _user_count(report: Report, filters: UserFilterForm, products: list) -> int:
+    return user_usage_count(
+        report.team_ids,
+        report.period,
+        search=filters.search,
+        product=filters.chosen_product,
+        unused_only=filters.unused_only,
+        products=products,
+    )
+
+
 @login_required
 def seat_usage(request, team_id: int):
     """The report (R-R1): summary, then By Product or By User (`?tab=users`)."""
@@ -170,10 +181,12 @@ def seat_usage(request, team_id: int):
     else:
         filters = _user_filters(request.GET, products)
         # Whoever may see a team's report may unassign its seats (team_for_admin, administered_by).
-        table = UserUsageTable(
-            _user_rows(report, filters), period=report.period, all_teams=report.all_teams, request=request
-        )
-        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+        # No request= here: the table would paginate itself at once, counting its rows; RequestConfig
+        # below does it once, with the count of _user_count.
+        table = UserUsageTable(_user_rows(report, filters), period=report.period, all_teams=report.all_teams)
+        # The count from the figures above where it can (user_usage_count), not a COUNT(*) of the rows.
+        paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator}
+        RequestConfig(request, paginate={**paginate, "count": _user_count(report, filters, products)}).configure(table)
         context.update(
             filters=filters,
             table=table,

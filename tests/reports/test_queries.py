@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from licensing.reports.charts import nice_ceiling, usage_chart
 from licensing.reports.forms import MAX_DAYS, Range, ReportForm, past_days, past_months, report_period
-from licensing.reports.queries import Period, product_usage, summary, user_usage
+from licensing.reports.queries import Period, product_usage, summary, user_usage, user_usage_count
 from tests.factories import AssignmentFactory, MemberFactory, SeatUsageFactory, TeamFactory
 
 from .conftest import WEEK, d
@@ -217,6 +217,34 @@ def test_by_user_counts_a_fixed_number_of_queries(usage):
         AssignmentFactory(member=member, product=usage.render)
         SeatUsageFactory(user=member.user, product=usage.render, team=member.team, day=d(1 + n % 7))
     assert queries() == before == 2
+
+
+COUNT_FILTERS = [
+    {},
+    {"unused_only": True},
+    {"product": "render"},
+    {"product": "draft"},
+    {"product": "draft", "unused_only": True},
+    {"search": "de"},
+    {"search": "nobody"},
+    {"search": "de", "product": "draft", "unused_only": True},
+]
+
+
+@pytest.mark.parametrize("filters", COUNT_FILTERS)
+@pytest.mark.parametrize("several", [False, True])
+def test_the_by_user_count_is_the_number_of_rows(usage, filters, several):
+    # With one team and no search the count comes from the By Product figures, without a query.
+    w = usage.world
+    teams = [w.team.pk, w.other_team.pk] if several else [w.team.pk]
+    products = {"render": usage.render, "draft": w.product}
+    arguments = {**filters, "product": products[filters["product"]]} if "product" in filters else filters
+    rows = product_usage(teams, WEEK, today=timezone.localdate(), daily=False)
+    with CaptureQueriesContext(connection) as captured:
+        counted = user_usage_count(teams, WEEK, products=rows, **arguments)
+    assert counted == len(list(user_usage(teams, WEEK, **arguments)))
+    assert counted == user_usage_count(teams, WEEK, **arguments)  # counted by the database
+    assert len(captured) == (0 if not several and "search" not in filters else 2 if "unused_only" not in filters else 1)
 
 
 # --- Time ranges --------------------------------------------------------------------------------
