@@ -695,7 +695,7 @@ def _seats_sql(vendor: str) -> str:
     active += " AND s.term_start <= %s AND s.term_end >= %s"
     pool = f"FROM {a} b WHERE b.team_id = a.team_id AND b.product_id = a.product_id"
     # The ones held before: two ranges of the index (team, product, assigned_at, id), counted in it
-    # alone (Assignment.held_before); no ORDER BY: with one, SQLite reads the product's assignments of
+    # alone (`Assignment.held_before`); no ORDER BY: with one, SQLite reads the product's assignments of
     # every team in the order of the index (product, assigned_at) instead of the user's few by member.
     return f"""
         SELECT a.id, a.assigned_at, a.team_id, t.name,

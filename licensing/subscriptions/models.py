@@ -311,30 +311,27 @@ class Assignment(models.Model):
         return _("%(product)s for %(member)s") % {"product": self.product, "member": self.member.user}
 
     def save(self, *args, **kwargs):
-        if self.team_id is None and self.member_id is not None:
+        if Assignment.member.is_cached(self):
+            self.team_id = self.member.team_id
+        elif self.team_id is None and self.member_id is not None:
             teams_fill([self])
         super().save(*args, **kwargs)
 
-    @staticmethod
-    def held_before(assignment) -> tuple["AssignmentQuerySet", "AssignmentQuerySet"]:
-        """The assignments of `assignment`'s team and product held before it, in two parts: those
-        assigned earlier, and those assigned at the same moment with a lower pk. Each is one range of
-        the index (team, product, assigned_at, id), counted without reading the table; as one filter
-        with an OR, the ties would be read one by one (a seed or an import assigns thousands at once).
-        `assignment` is an Assignment, or None for the OuterRef of a subquery's outer assignment."""
-        if assignment is None:
-            team, product, at, pk = (OuterRef(name) for name in ("team_id", "product_id", "assigned_at", "pk"))
-        else:
-            team, product, at, pk = assignment.team_id, assignment.product_id, assignment.assigned_at, assignment.pk
-        pool = Assignment.objects.filter(team_id=team, product_id=product).order_by()
-        return pool.filter(assigned_at__lt=at), pool.filter(assigned_at=at, pk__lt=pk)
+    def held_before(self) -> tuple["AssignmentQuerySet", "AssignmentQuerySet"]:
+        """The assignments of this one's team and product held before it, in two parts: those assigned
+        earlier, and those assigned at the same moment with a lower pk. Each is one range of the index
+        (team, product, assigned_at, id), counted without reading the table; as one filter with an OR,
+        the ties would be read one by one (a seed or an import assigns thousands at once). The licence
+        check counts the same in its query (`accounts.services._seats_sql`)."""
+        pool = Assignment.objects.filter(team_id=self.team_id, product_id=self.product_id).order_by()
+        return pool.filter(assigned_at__lt=self.assigned_at), pool.filter(assigned_at=self.assigned_at, pk__lt=self.pk)
 
     def holds_licensed_seat(self, on=None) -> bool:
         """Whether this assignment is within the team's seats. A pool can end up over-full (a
         subscription ended, or support allowed it); then the longest-held assignments keep the
         seats and the newest ones wait, so the licence check never licenses more than were bought."""
         seats = Subscription.objects.seats_of(self.team_id, self.product_id, on)
-        return seats > 0 and sum(held.count() for held in Assignment.held_before(self)) < seats
+        return seats > 0 and sum(held.count() for held in self.held_before()) < seats
 
 
 class SeatUsage(models.Model):

@@ -150,6 +150,14 @@ def test_a_check_takes_a_bounded_number_of_queries(api, world, django_assert_max
         assert api.check(token).json()["licensed"] is True
 
 
+def test_a_seat_without_items_is_licensed_with_none(api, world):
+    AssignmentFactory(member=world.user, product=world.product)
+
+    body = api.check(api.token("user@example.com")).json()
+
+    assert (body["licensed"], body["items"], body["team"]) == (True, [], "Design")
+
+
 def test_ties_in_the_moment_of_assigning_keep_the_seat_of_the_first_created(api, world):
     at = timezone.now() - timedelta(days=1)
     first = AssignmentFactory(member=world.guest, product=world.product, assigned_at=at)
@@ -166,15 +174,16 @@ def test_an_over_full_pool_elsewhere_does_not_hide_a_seat_held_within_another_po
     earlier = timezone.now() - timedelta(days=2)
     AssignmentFactory(member=world.secondary, product=world.product, assigned_at=earlier)
     AssignmentFactory(member=world.guest, product=world.product, assigned_at=earlier)
-    AssignmentFactory(member=world.user, product=world.product)
+    AssignmentFactory(member=world.user, product=world.product).items.set(world.items)
     subscription_set_seats(subscription=world.subscription, seats=2, allow_over_allocation=True)
     SubscriptionFactory(team=world.other_team, product=world.product, seats=1, term_end=timezone.localdate())
     in_engineering = MemberFactory(team=world.other_team, user=world.user.user)
-    AssignmentFactory(member=in_engineering, product=world.product)
+    AssignmentFactory(member=in_engineering, product=world.product).items.set([world.items[1]])
 
     body = api.check(api.token("user@example.com")).json()
 
     assert (body["licensed"], body["team"]) == (True, "Engineering")
+    assert body["items"] == ["cloud-render"]  # not the items of the seat that waits
     assert SeatUsage.objects.get().team == world.other_team
     tomorrow = timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=1), time.min))
     assert close_to(body["offline_until"], tomorrow)  # the end of Engineering's subscription, not Design's
