@@ -4,7 +4,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,14 +33,10 @@ class ProductQuerySet(models.QuerySet):
             seats_purchased=Coalesce(Subquery(purchased), Value(0)),
             seats_assigned=Coalesce(Subquery(assigned), Value(0)),
         ).annotate(
-            seats_free=models.Case(
-                models.When(seats_purchased__gt=F("seats_assigned"), then=F("seats_purchased") - F("seats_assigned")),
-                default=Value(0),
-            ),
-            seats_over=models.Case(
-                models.When(seats_assigned__gt=F("seats_purchased"), then=F("seats_assigned") - F("seats_purchased")),
-                default=Value(0),
-            ),
+            # Each F() repeats its subquery in the SQL, and the database runs it again: one reference
+            # each here (a CASE took two), so the seats held are counted three times a row, not five.
+            seats_free=Greatest(F("seats_purchased") - F("seats_assigned"), Value(0)),
+            seats_over=Greatest(F("seats_assigned") - F("seats_purchased"), Value(0)),
         )
 
     def of_team(self, team) -> "ProductQuerySet":
