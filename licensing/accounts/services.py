@@ -686,7 +686,9 @@ class _Seat:
 def _seats_sql(vendor: str) -> str:
     """The licence check's one query (`_seats_of_user`), made once per process: written out rather than
     built with the ORM, whose building of its five subqueries cost the check more than running them.
-    Parameters: today's date (three times), the user twice, the member status, the product."""
+    One row per assignment, its item codes joined by commas (codes are slugs): a join of the items
+    would run every subquery once per item. Parameters: today's date (five times), the user, the
+    member status, the product."""
     quote = connection.ops.quote_name
     a, m, t = (quote(model._meta.db_table) for model in (Assignment, Member, Team))
     s, u, i = (quote(model._meta.db_table) for model in (Subscription, SeatUsage, ProductItem))
@@ -694,6 +696,7 @@ def _seats_sql(vendor: str) -> str:
     active = f"FROM {s} s WHERE s.team_id = a.team_id AND s.product_id = a.product_id"
     active += " AND s.term_start <= %s AND s.term_end >= %s"
     pool = f"FROM {a} b WHERE b.team_id = a.team_id AND b.product_id = a.product_id"
+    codes = "string_agg(i.code, ',')" if vendor == "postgresql" else "group_concat(i.code, ',')"
     # The ones held before: two ranges of the index (team, product, assigned_at, id), counted in it
     # alone (`Assignment.held_before`); no ORDER BY: with one, SQLite reads the product's assignments of
     # every team in the order of the index (product, assigned_at) instead of the user's few by member.
@@ -705,12 +708,10 @@ def _seats_sql(vendor: str) -> str:
                 + (SELECT COUNT(*) {pool} AND b.assigned_at = a.assigned_at AND b.id < a.id),
             EXISTS (SELECT 1 FROM {u} x WHERE x.team_id = a.team_id AND x.user_id = m.user_id
                 AND x.product_id = a.product_id AND x.day = %s),
-            i.code
+            (SELECT {codes} FROM {ai} ai JOIN {i} i ON i.id = ai.productitem_id WHERE ai.assignment_id = a.id)
         FROM {a} a
         JOIN {m} m ON m.id = a.member_id
         JOIN {t} t ON t.id = a.team_id
-        LEFT JOIN {ai} ai ON ai.assignment_id = a.id
-        LEFT JOIN {i} i ON i.id = ai.productitem_id
         WHERE m.user_id = %s AND m.status = %s AND a.product_id = %s
     """
 
@@ -720,26 +721,23 @@ def _seats_of_user(user: User, product, today: date) -> list[_Seat]:
     `Assignment.holds_licensed_seat` decides by (the same rule, in one query with the items)."""
     day = connection.ops.adapt_datefield_value(today)
     date_field, moment_field = models.DateField(), models.DateTimeField()
-    seats = {}
     with connection.cursor() as cursor:
         cursor.execute(
             _seats_sql(connection.vendor), [day, day, day, day, day, user.pk, Member.Status.ACTIVE, product.pk]
         )
-        for pk, assigned_at, team_id, team_name, total, term_end, held_before, used_today, code in cursor.fetchall():
-            if pk not in seats:
-                seats[pk] = _Seat(
-                    team_id=team_id,
-                    team_name=team_name,
-                    order=(moment_field.to_python(assigned_at), pk),
-                    seats=total or 0,
-                    held_before=held_before,
-                    term_end=date_field.to_python(term_end),
-                    used_today=bool(used_today),
-                    items=[],
-                )
-            if code is not None:
-                seats[pk].items.append(code)
-    return list(seats.values())
+        return [
+            _Seat(
+                team_id=team_id,
+                team_name=team_name,
+                order=(moment_field.to_python(assigned_at), pk),
+                seats=total or 0,
+                held_before=held_before,
+                term_end=date_field.to_python(term_end),
+                used_today=bool(used_today),
+                items=codes.split(",") if codes else [],
+            )
+            for pk, assigned_at, team_id, team_name, total, term_end, held_before, used_today, codes in cursor
+        ]
 
 
 def entitlement_check(*, user: User, product, token: ApiToken | None = None) -> Entitlement:
