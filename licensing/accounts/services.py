@@ -1,6 +1,7 @@
 """Bringing people into teams: invitations (R-U2..R-U7), their acceptance, and collaborators from a
 connected collaboration product (R-G1)."""
 
+import functools
 import math
 import secrets
 import unicodedata
@@ -15,8 +16,8 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -707,6 +708,78 @@ def _day_end(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+@dataclass
+class _Seat:
+    """One of a user's assignments of a product, as the licence check reads it (`_seats_of_user`)."""
+
+    team_id: int
+    team_name: str
+    order: tuple  # (assigned_at, pk): the seat held longest first
+    seats: int  # of the team's product (R-SE1)
+    held_before: int  # the team's assignments of the product held before this one
+    term_end: date | None  # the last day of the team's active subscriptions of the product
+    used_today: bool  # today's seat usage recorded in this team (R-S3)
+    items: list[str]  # the codes of the items assigned
+
+
+@functools.cache
+def _seats_sql(vendor: str) -> str:
+    """The licence check's one query (`_seats_of_user`), made once per process: written out rather than
+    built with the ORM, whose building of its five subqueries cost the check more than running them.
+    One row per assignment, its item codes joined by commas (codes are slugs): a join of the items
+    would run every subquery once per item. Parameters: today's date (five times), the user, the
+    member status, the product."""
+    quote = connection.ops.quote_name
+    a, m, t = (quote(model._meta.db_table) for model in (Assignment, Member, Team))
+    s, u, i = (quote(model._meta.db_table) for model in (Subscription, SeatUsage, ProductItem))
+    ai = quote(Assignment.items.through._meta.db_table)
+    active = f"FROM {s} s WHERE s.team_id = a.team_id AND s.product_id = a.product_id"
+    active += " AND s.term_start <= %s AND s.term_end >= %s"
+    pool = f"FROM {a} b WHERE b.team_id = a.team_id AND b.product_id = a.product_id"
+    codes = "string_agg(i.code, ',')" if vendor == "postgresql" else "group_concat(i.code, ',')"
+    # The ones held before: two ranges of the index (team, product, assigned_at, id), counted in it
+    # alone (`Assignment.held_before`); no ORDER BY: with one, SQLite reads the product's assignments of
+    # every team in the order of the index (product, assigned_at) instead of the user's few by member.
+    return f"""
+        SELECT a.id, a.assigned_at, a.team_id, t.name,
+            (SELECT SUM(s.seats) {active}),
+            (SELECT MAX(s.term_end) {active}),
+            (SELECT COUNT(*) {pool} AND b.assigned_at < a.assigned_at)
+                + (SELECT COUNT(*) {pool} AND b.assigned_at = a.assigned_at AND b.id < a.id),
+            EXISTS (SELECT 1 FROM {u} x WHERE x.team_id = a.team_id AND x.user_id = m.user_id
+                AND x.product_id = a.product_id AND x.day = %s),
+            (SELECT {codes} FROM {ai} ai JOIN {i} i ON i.id = ai.productitem_id WHERE ai.assignment_id = a.id)
+        FROM {a} a
+        JOIN {m} m ON m.id = a.member_id
+        JOIN {t} t ON t.id = a.team_id
+        WHERE m.user_id = %s AND m.status = %s AND a.product_id = %s
+    """
+
+
+def _seats_of_user(user: User, product, today: date) -> list[_Seat]:
+    """`user`'s assignments of `product` in the teams where they are an active member, each with what
+    `Assignment.holds_licensed_seat` decides by (the same rule, in one query with the items)."""
+    day = connection.ops.adapt_datefield_value(today)
+    date_field, moment_field = models.DateField(), models.DateTimeField()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _seats_sql(connection.vendor), [day, day, day, day, day, user.pk, Member.Status.ACTIVE, product.pk]
+        )
+        return [
+            _Seat(
+                team_id=team_id,
+                team_name=team_name,
+                order=(moment_field.to_python(assigned_at), pk),
+                seats=total or 0,
+                held_before=held_before,
+                term_end=date_field.to_python(term_end),
+                used_today=bool(used_today),
+                items=codes.split(",") if codes else [],
+            )
+            for pk, assigned_at, team_id, team_name, total, term_end, held_before, used_today, codes in cursor
+        ]
+
+
 def entitlement_check(*, user: User, product, token: ApiToken | None = None) -> Entitlement:
     """Whether `user` may use `product` (R-S1): licensed when they hold a seat of it in any team
     where they are an active member (guests too; invited members not yet), and that seat is within
@@ -722,13 +795,8 @@ def entitlement_check(*, user: User, product, token: ApiToken | None = None) -> 
     now = timezone.now()
     today = timezone.localdate(now)
     recheck_after = now + timedelta(hours=settings.LICENCE_RECHECK_HOURS)
-    assignments = (
-        Assignment.objects.filter(member__user=user, member__status=Member.Status.ACTIVE, product=product)
-        .select_related("member__team")
-        .prefetch_related("items")
-        .order_by("assigned_at", "pk")
-    )
-    seated = [assignment for assignment in assignments if assignment.holds_licensed_seat(today)]
+    seats = _seats_of_user(user, product, today)
+    seated = sorted((seat for seat in seats if seat.held_before < seat.seats), key=lambda seat: seat.order)
     if not seated:
         return Entitlement(
             licensed=False,
@@ -739,26 +807,25 @@ def entitlement_check(*, user: User, product, token: ApiToken | None = None) -> 
             recheck_after=recheck_after,
             offline_until=now,
         )
-    team = seated[0].member.team
+    held_longest = seated[0]
     # R-S3: one row per user, product, team and day. The insert ignores a conflict on the unique
     # constraint, so two checks at once both succeed and leave one row (INSERT OR IGNORE on SQLite,
-    # ON CONFLICT DO NOTHING on PostgreSQL); the read first spares the later checks of the day a write.
-    if not SeatUsage.objects.filter(user=user, product=product, team=team, day=today).exists():
+    # ON CONFLICT DO NOTHING on PostgreSQL); `used_today` spares the later checks of the day a write.
+    if not held_longest.used_today:
         SeatUsage.objects.bulk_create(
-            [SeatUsage(user=user, product=product, team=team, day=today)], ignore_conflicts=True
+            [SeatUsage(user=user, product=product, team_id=held_longest.team_id, day=today)], ignore_conflicts=True
         )
     ends = [now + timedelta(days=settings.LICENCE_OFFLINE_DAYS)]
-    term_end = Subscription.objects.active(today).filter(team=team, product=product).aggregate(end=Max("term_end"))
-    if term_end["end"] is not None:
-        ends.append(_day_end(term_end["end"]))
+    if held_longest.term_end is not None:
+        ends.append(_day_end(held_longest.term_end))
     if token is not None:
         ends.append(token.expires_at)
     offline_until = min(ends)
     return Entitlement(
         licensed=True,
         product=product.code,
-        items=sorted({item.code for assignment in seated for item in assignment.items.all()}),
-        team=team.name,
+        items=sorted({code for seat in seated for code in seat.items}),
+        team=held_longest.team_name,
         message=None,
         recheck_after=min(recheck_after, offline_until),
         offline_until=offline_until,

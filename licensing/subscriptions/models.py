@@ -4,7 +4,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +21,9 @@ class ProductQuerySet(models.QuerySet):
             .annotate(total=Sum("seats"))
             .values("total")
         )
+        # One index-only count per product row: (team, product, ...) of Assignment's index.
         assigned = (
-            Assignment.objects.filter(member__team=team, product=OuterRef("pk"))
+            Assignment.objects.filter(team=team, product=OuterRef("pk"))
             .order_by()
             .values("product")
             .annotate(total=Count("pk"))
@@ -32,21 +33,17 @@ class ProductQuerySet(models.QuerySet):
             seats_purchased=Coalesce(Subquery(purchased), Value(0)),
             seats_assigned=Coalesce(Subquery(assigned), Value(0)),
         ).annotate(
-            seats_free=models.Case(
-                models.When(seats_purchased__gt=F("seats_assigned"), then=F("seats_purchased") - F("seats_assigned")),
-                default=Value(0),
-            ),
-            seats_over=models.Case(
-                models.When(seats_assigned__gt=F("seats_purchased"), then=F("seats_assigned") - F("seats_purchased")),
-                default=Value(0),
-            ),
+            # Each F() repeats its subquery in the SQL, and the database runs it again: one reference
+            # each here (a CASE took two), so the seats held are counted three times a row, not five.
+            seats_free=Greatest(F("seats_purchased") - F("seats_assigned"), Value(0)),
+            seats_over=Greatest(F("seats_assigned") - F("seats_purchased"), Value(0)),
         )
 
     def of_team(self, team) -> "ProductQuerySet":
         """Products the team holds a subscription of (active or not) or has assignments of."""
         # Two IN subqueries rather than joins: no DISTINCT over every assignment of every team.
         bought = Subscription.objects.filter(team=team).values("product")
-        held = Assignment.objects.filter(member__team=team).values("product")
+        held = Assignment.objects.filter(team=team).values("product")
         return self.filter(Q(pk__in=bought) | Q(pk__in=held))
 
 
@@ -219,15 +216,58 @@ class Subscription(models.Model):
         return self.term_start <= timezone.localdate() <= self.term_end
 
 
+def teams_fill(assignments: list["Assignment"]) -> None:
+    """Set the team of each assignment that has none to its member's: from the member when it is at
+    hand, else from one query per 500 members."""
+    from licensing.teams.models import Member
+
+    missing = set()
+    for assignment in assignments:
+        if assignment.team_id is None:
+            if Assignment.member.is_cached(assignment):
+                assignment.team_id = assignment.member.team_id
+            else:
+                missing.add(assignment.member_id)
+    missing = sorted(missing)
+    teams = {}
+    for start in range(0, len(missing), 500):
+        teams.update(Member.objects.filter(pk__in=missing[start : start + 500]).values_list("pk", "team_id"))
+    for assignment in assignments:
+        if assignment.team_id is None:
+            assignment.team_id = teams.get(assignment.member_id)
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Django's, with each assignment's team set to its member's (`teams_fill`)."""
+        objs = list(objs)
+        teams_fill(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Assignment(models.Model):
     """A member holding a seat of a product in the member's team, with the items chosen (R-P2).
 
     One assignment per member and product. How many a team may hold is the team's seat pool
     (R-SE1), checked by the services under a lock on the team.
+
+    `team` is always the member's team (members never change team), set on saving and in
+    `bulk_create` when it is not given: a copy, so that the seats held of a team's product and the
+    ones held before a given assignment are counted in the index (team, product, assigned_at, id)
+    alone, without a join through the members (the licence check, the seat counts of every page).
     """
 
     member = models.ForeignKey(
         "teams.Member", on_delete=models.CASCADE, related_name="assignments", verbose_name=_("member")
+    )
+    # No index of its own: the index below starts with the team.
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("team"),
+        db_index=False,
+        editable=False,
     )
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("product")
@@ -243,6 +283,8 @@ class Assignment(models.Model):
     )
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
 
+    objects = AssignmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
@@ -254,21 +296,38 @@ class Assignment(models.Model):
                 violation_error_message=_("This member already holds a seat of this product."),
             ),
         ]
-        indexes = [models.Index(fields=["product", "assigned_at"])]
+        indexes = [
+            models.Index(fields=["product", "assigned_at"]),
+            # The team's seats held of a product, in the order they keep their seats (R-SE1): counted
+            # without reading the table (`holds_licensed_seat`, `with_seat_counts`).
+            models.Index(fields=["team", "product", "assigned_at", "id"], name="assignment_team_product_held"),
+        ]
 
     def __str__(self) -> str:
         return _("%(product)s for %(member)s") % {"product": self.product, "member": self.member.user}
+
+    def save(self, *args, **kwargs):
+        if Assignment.member.is_cached(self):
+            self.team_id = self.member.team_id
+        elif self.team_id is None and self.member_id is not None:
+            teams_fill([self])
+        super().save(*args, **kwargs)
+
+    def held_before(self) -> tuple["AssignmentQuerySet", "AssignmentQuerySet"]:
+        """The assignments of this one's team and product held before it, in two parts: those assigned
+        earlier, and those assigned at the same moment with a lower pk. Each is one range of the index
+        (team, product, assigned_at, id), counted without reading the table; as one filter with an OR,
+        the ties would be read one by one (a seed or an import assigns thousands at once). The licence
+        check counts the same in its query (`accounts.services._seats_sql`)."""
+        pool = Assignment.objects.filter(team_id=self.team_id, product_id=self.product_id).order_by()
+        return pool.filter(assigned_at__lt=self.assigned_at), pool.filter(assigned_at=self.assigned_at, pk__lt=self.pk)
 
     def holds_licensed_seat(self, on=None) -> bool:
         """Whether this assignment is within the team's seats. A pool can end up over-full (a
         subscription ended, or support allowed it); then the longest-held assignments keep the
         seats and the newest ones wait, so the licence check never licenses more than were bought."""
-        held_before = (
-            Assignment.objects.filter(member__team_id=self.member.team_id, product_id=self.product_id)
-            .filter(Q(assigned_at__lt=self.assigned_at) | Q(assigned_at=self.assigned_at, pk__lt=self.pk))
-            .count()
-        )
-        return held_before < Subscription.objects.seats_of(self.member.team_id, self.product_id, on)
+        seats = Subscription.objects.seats_of(self.team_id, self.product_id, on)
+        return seats > 0 and sum(held.count() for held in self.held_before()) < seats
 
 
 class SeatUsage(models.Model):

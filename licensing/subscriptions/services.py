@@ -153,7 +153,7 @@ def seats_purchased(team: Team, product: Product, on: date | None = None) -> int
 
 
 def seats_assigned(team: Team, product: Product) -> int:
-    return Assignment.objects.filter(member__team=team, product=product).count()
+    return Assignment.objects.filter(team=team, product=product).count()
 
 
 def _clean_items(product: Product, items: Iterable[ProductItem] | None) -> list[ProductItem]:
@@ -489,10 +489,10 @@ def _seats_to_unassign_before_moves(subscriptions: list[Subscription]) -> dict[i
             .annotate(total=Sum("seats"))
         }
         assigned = {
-            (row["member__team_id"], row["product_id"]): row["total"]
-            for row in Assignment.objects.filter(member__team_id__in=teams, product_id__in=products)
+            (row["team_id"], row["product_id"]): row["total"]
+            for row in Assignment.objects.filter(team_id__in=teams, product_id__in=products)
             .order_by()
-            .values("member__team_id", "product_id")
+            .values("team_id", "product_id")
             .annotate(total=Count("pk"))
         }
     over = {s.pk: 0 for s in subscriptions}

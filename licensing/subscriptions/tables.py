@@ -59,7 +59,7 @@ def products_for_list(team: Team):
 def assignments_for_list(team: Team, product: Product):
     """The product's assignments in the team, with member, account, who assigned and the items held."""
     return (
-        Assignment.objects.filter(member__team=team, product=product)
+        Assignment.objects.filter(team=team, product=product)
         .select_related("member__user", "assigned_by")
         .prefetch_related("items")
     )

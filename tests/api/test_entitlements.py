@@ -14,7 +14,7 @@ from licensing.subscriptions.services import assignment_delete, subscription_set
 from licensing.teams.models import Member
 from tests.api.conftest import assign
 from tests.concurrency import errors, run_together
-from tests.factories import AssignmentFactory, SubscriptionFactory
+from tests.factories import AssignmentFactory, MemberFactory, SubscriptionFactory
 
 
 def moment(value: str) -> datetime:
@@ -148,6 +148,89 @@ def test_a_check_takes_a_bounded_number_of_queries(api, world, django_assert_max
 
     with django_assert_max_num_queries(12):
         assert api.check(token).json()["licensed"] is True
+
+
+def test_a_seat_without_items_is_licensed_with_none(api, world):
+    AssignmentFactory(member=world.user, product=world.product)
+
+    body = api.check(api.token("user@example.com")).json()
+
+    assert (body["licensed"], body["items"], body["team"]) == (True, [], "Design")
+
+
+def test_ties_in_the_moment_of_assigning_keep_the_seat_of_the_first_created(api, world):
+    at = timezone.now() - timedelta(days=1)
+    first = AssignmentFactory(member=world.guest, product=world.product, assigned_at=at)
+    second = AssignmentFactory(member=world.user, product=world.product, assigned_at=at)
+    assert first.pk < second.pk
+    subscription_set_seats(subscription=world.subscription, seats=1, allow_over_allocation=True)
+
+    assert api.check(api.token("guest@example.com")).json()["licensed"] is True
+    assert api.check(api.token("user@example.com")).json()["licensed"] is False
+
+
+def test_an_over_full_pool_elsewhere_does_not_hide_a_seat_held_within_another_pool(api, world):
+    # The user's seat in Design waits behind two held longer; their seat in Engineering is licensed.
+    earlier = timezone.now() - timedelta(days=2)
+    AssignmentFactory(member=world.secondary, product=world.product, assigned_at=earlier)
+    AssignmentFactory(member=world.guest, product=world.product, assigned_at=earlier)
+    AssignmentFactory(member=world.user, product=world.product).items.set(world.items)
+    subscription_set_seats(subscription=world.subscription, seats=2, allow_over_allocation=True)
+    SubscriptionFactory(team=world.other_team, product=world.product, seats=1, term_end=timezone.localdate())
+    in_engineering = MemberFactory(team=world.other_team, user=world.user.user)
+    AssignmentFactory(member=in_engineering, product=world.product).items.set([world.items[1]])
+
+    body = api.check(api.token("user@example.com")).json()
+
+    assert (body["licensed"], body["team"]) == (True, "Engineering")
+    assert body["items"] == ["cloud-render"]  # not the items of the seat that waits
+    assert SeatUsage.objects.get().team == world.other_team
+    tomorrow = timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=1), time.min))
+    assert close_to(body["offline_until"], tomorrow)  # the end of Engineering's subscription, not Design's
+
+
+def test_the_check_licenses_exactly_the_seats_holds_licensed_seat_licenses(world):
+    # The rule of the check's one query and the model's method are the same, seat by seat: a pool of
+    # 3 with 7 held, assigned on 3 moments, in an order other than that of the pks.
+    now = timezone.now()
+    moments = [now - timedelta(days=d) for d in (1, 3, 1, 2, 3, 1, 2)]
+    members = [MemberFactory(team=world.team) for _moment in moments]
+    for member, at in zip(members, moments, strict=True):
+        AssignmentFactory(member=member, product=world.product, assigned_at=at)
+    subscription_set_seats(subscription=world.subscription, seats=3, allow_over_allocation=True)
+
+    licensed = {m.pk for m in members if entitlement_check(user=m.user, product=world.product).licensed}
+    holding = {a.member_id for a in Assignment.objects.filter(team=world.team) if a.holds_licensed_seat()}
+    oldest = Assignment.objects.filter(team=world.team).order_by("assigned_at", "pk")[:3]
+
+    assert licensed == holding == {a.member_id for a in oldest}
+
+
+def _seats_held_in(team, product, count: int) -> None:
+    for _n in range(count):
+        AssignmentFactory(member=MemberFactory(team=team), product=product)
+
+
+@pytest.mark.parametrize("others", [2, 40])
+@pytest.mark.parametrize("over_full", [False, True])
+def test_the_checks_queries_do_not_grow_with_the_seats_held(api, world, others, over_full, django_assert_num_queries):
+    # The same queries for a team of 3 seats or of 43, within the pool or over-full: the token, the
+    # product, and the assignments with their seats, order, term and items; the day's first check one
+    # more to record its use (the token's last use is noted at the first check after sign-in).
+    assign(world.user, world.product)
+    _seats_held_in(world.team, world.product, others)
+    subscription_set_seats(
+        subscription=world.subscription, seats=2 if over_full else others + 1, allow_over_allocation=True
+    )
+    token = api.token("user@example.com")
+    api.check(token)  # the token's last use noted
+
+    SeatUsage.objects.all().delete()
+    with django_assert_num_queries(4):
+        assert api.check(token).json()["licensed"] is True
+    with django_assert_num_queries(3):
+        assert api.check(token).json()["licensed"] is True
+    assert SeatUsage.objects.count() == 1
 
 
 def test_an_ended_subscription_licenses_nobody(api, world):

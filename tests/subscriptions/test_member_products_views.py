@@ -398,6 +398,19 @@ def _more_products(world, count: int):
         MemberFactory.create_batch(1, team=world.team)
 
 
+@pytest.mark.parametrize("held", [1, 30])
+def test_the_section_takes_the_same_queries_however_many_seats_the_team_holds(world, held, django_assert_num_queries):
+    world.subscription.seats = 40
+    world.subscription.save(update_fields=["seats"])
+    give(world, world.user)
+    for _n in range(held - 1):
+        AssignmentFactory(member=MemberFactory(team=world.team), product=world.product)
+    with django_assert_num_queries(4):  # assignments + their items, products + their items
+        section = member_products_context(world.user)["member_products"]
+    rows = section.held + section.offered
+    assert [(row.product.seats_assigned, row.product.seats_free) for row in rows] == [(held, 40 - held)]
+
+
 @pytest.mark.parametrize("extra", [0, 12])
 def test_the_section_takes_the_same_queries_however_many_products(world, extra, django_assert_num_queries):
     _more_products(world, extra)

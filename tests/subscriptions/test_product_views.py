@@ -397,6 +397,21 @@ def test_the_lists_queries_do_not_grow_with_the_number_of_products(client, world
         client.get(list_url(world.team))
 
 
+def test_the_lists_queries_and_counts_do_not_grow_with_the_seats_held(client, world, django_assert_max_num_queries):
+    # The seats held are counted in the database, per product, whether 2 or 40 hold one (issue 10).
+    world.subscription.seats = 40
+    world.subscription.save(update_fields=["seats"])
+    client.force_login(world.primary.user)
+    make_assignments(world, 2)
+    few = count_queries(client, list_url(world.team))
+    make_assignments(world, 38)
+    many = count_queries(client, list_url(world.team))
+    assert many == few
+    with django_assert_max_num_queries(8):
+        response = client.get(list_url(world.team))
+    assert rows(response)[0] == ("DraftPro", 40, 40, 0, 0, 1)
+
+
 # --- A product's page (R-BP1, R-BP2) -------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ class AssignmentAdmin(ServiceAdmin):
     with `assignment_update`, deleted with `assignment_delete`."""
 
     form = AssignmentItemsForm
-    list_display = ("member_name", "email", "team", "product", "item_names", "assigned_at", "assigned_by")
+    list_display = ("member_name", "email", "team_name", "product", "item_names", "assigned_at", "assigned_by")
     list_select_related = ("member__user", "member__team", "product", "assigned_by")
     list_filter = (AssignmentTeamFilter, "product", ("assigned_at", admin.DateFieldListFilter))
     search_fields = (
@@ -53,8 +53,9 @@ class AssignmentAdmin(ServiceAdmin):
     def email(self, obj) -> str:
         return obj.member.user.email
 
+    # Not named `team`: the changelist would show Assignment.team, the field, unselected (a query a row).
     @admin.display(description=_("team"), ordering="member__team__name")
-    def team(self, obj) -> str:
+    def team_name(self, obj) -> str:
         return obj.member.team.name
 
     @admin.display(description=_("items"))
