@@ -5,9 +5,11 @@ team, admins are not guests, seats >= assignments in every pool) and with a mini
 """
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import repeat
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -22,11 +24,13 @@ from licensing.subscriptions.demo.usage import (
     BATCH_SIZE,
     USAGE_DAYS,
     days_used,
+    fast_writes,
+    indexes_built_after,
     insert_many,
     person_habits,
     usage_window,
 )
-from licensing.subscriptions.models import Assignment, Contract, SeatUsage, Subscription
+from licensing.subscriptions.models import Assignment, Contract, Product, SeatUsage, Subscription
 from licensing.teams.models import Customer, Member, Team
 
 BULK_CUSTOMER = "Rijnmond Infra Groep N.V."
@@ -96,6 +100,29 @@ def _bulk_plan(n: int, rng: random.Random) -> tuple[list[int], list[_Person]]:
     return sizes, plan
 
 
+def _usage_rows(
+    pairs: list[tuple[_Person, Product, int]], window: list, db_days: dict, team_ids: list[int]
+) -> Iterator[tuple]:
+    """The seat usage of `pairs` (person, product, its pk) as rows of database values; made by `zip` and
+    `repeat`, in C, since there are millions."""
+    for person, product, product_id in pairs:
+        if not person.active or not window:
+            continue
+        keen, holiday = person.habits(window)
+        used = days_used(
+            window,
+            seed=f"usage|{person.email}|{product.code}",
+            code=product.code,
+            start=window[0][0],
+            end=window[-1][0],
+            keen=keen,
+            holiday=holiday,
+        )
+        yield from zip(
+            repeat(person.user_id), repeat(product_id), repeat(team_ids[person.team]), map(db_days.get, used)
+        )
+
+
 def bulk_build(n: int, out: Callable[[str], None] = print, *, usage_days: int = USAGE_DAYS) -> tuple[Customer, bool]:
     """Build the large customer with `n` members in four teams (fewer if n < 4), with bulk inserts.
 
@@ -115,7 +142,7 @@ def bulk_build(n: int, out: Callable[[str], None] = print, *, usage_days: int = 
     sizes, plan = _bulk_plan(n, rng)
     known_password = make_password(new_token()[0])  # see Story.unknown_password
 
-    with transaction.atomic():
+    with fast_writes(), transaction.atomic():
         products = catalogue_upsert()
         items = {code: list(product.items.values_list("pk", flat=True)) for code, product in products.items()}
         customer = Customer.objects.create(name=BULK_CUSTOMER)
@@ -224,48 +251,38 @@ def bulk_build(n: int, out: Callable[[str], None] = print, *, usage_days: int = 
                     after={"contract": contract.number, "seats": subscription.seats, "plan": plan_kind},
                 )
 
-        # Assignments with all their items, and the seat usage, a batch at a time.
+        # Assignments with all their items, and the seat usage, a batch at a time. The usage is history
+        # (what the licence checks would have recorded), written in bulk: see demo/usage.py.
         Through = Assignment.items.through
         usage = assignments_made = 0
         window = usage_window(today - timedelta(days=usage_days), today - timedelta(days=1)) if usage_days else []
         day_value = SeatUsage._meta.get_field("day")
         db_days = {day: day_value.get_db_prep_save(day, connection) for day, _weekday in window}
-        for start in range(0, len(plan), BATCH_SIZE):
-            chunk = plan[start : start + BATCH_SIZE]
-            pairs = [(person, products[code]) for person in chunk for code in person.products]
-            assignments = [
-                Assignment(member_id=person.member_id, product_id=product.pk, assigned_at=since)
-                for person, product in pairs
-            ]
-            Assignment.objects.bulk_create(assignments, batch_size=BATCH_SIZE)
-            assignments_made += len(assignments)
-            insert_many(
-                Through,
-                ["assignment", "productitem"],
-                (
-                    (a.pk, item)
-                    for a, (_person, product) in zip(assignments, pairs, strict=True)
-                    for item in items[product.code]
-                ),
-            )
-            usage += insert_many(
-                SeatUsage,
-                ["user", "product", "team", "day"],
-                (
-                    (person.user_id, product.pk, teams[person.team].pk, db_days[day])
-                    for person, product in pairs
-                    if person.active and window
-                    for day in days_used(
-                        window,
-                        seed=f"usage|{person.email}|{product.code}",
-                        code=product.code,
-                        start=window[0][0],
-                        end=window[-1][0],
-                        keen=person.habits(window)[0],
-                        holiday=person.habits(window)[1],
-                    )
-                ),
-            )
+        team_ids = [team.pk for team in teams]
+
+        loading = indexes_built_after(SeatUsage) if window else nullcontext()
+        with loading:
+            for start in range(0, len(plan), BATCH_SIZE):
+                chunk = plan[start : start + BATCH_SIZE]
+                pairs = [(person, products[code], products[code].pk) for person in chunk for code in person.products]
+                assignments = [
+                    Assignment(member_id=person.member_id, product_id=product_id, assigned_at=since)
+                    for person, _product, product_id in pairs
+                ]
+                Assignment.objects.bulk_create(assignments, batch_size=BATCH_SIZE)
+                assignments_made += len(assignments)
+                insert_many(
+                    Through,
+                    ["assignment", "productitem"],
+                    (
+                        (a.pk, item)
+                        for a, (_person, product, _id) in zip(assignments, pairs, strict=True)
+                        for item in items[product.code]
+                    ),
+                )
+                usage += insert_many(
+                    SeatUsage, ["user", "product", "team", "day"], _usage_rows(pairs, window, db_days, team_ids)
+                )
     out(
         f"Built {BULK_CUSTOMER}: {len(teams)} teams, {len(plan)} members, {assignments_made} assignments, "
         f"{usage} days of seat usage."
