@@ -12,6 +12,7 @@ from django.urls import reverse
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create
 from licensing.teams.models import Member
+from tests.browser.conftest import TIMEOUT_MS
 from tests.factories import MemberFactory, ProductFactory, ProductItemFactory, SubscriptionFactory
 from tests.teams.test_member_views import give_names
 
@@ -254,7 +255,7 @@ def test_assign_users_without_javascript(browser, live_server, world, screenshot
         base_url=live_server.url, java_script_enabled=False, viewport={"width": 1366, "height": 860}, locale="en-GB"
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)
     sign_in(page, live_server, world.primary.user)
     try:
         page.goto(product_page(world))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext, ngettext
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import MOVE_OVER_ALLOCATED, assignment_create
 from licensing.teams.models import Member, Team
+from tests.browser.conftest import TIMEOUT_MS
 from tests.factories import AssignmentFactory, ProductFactory, SubscriptionFactory
 from tests.teams.test_member_views import give_names
 
@@ -20,10 +21,6 @@ pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 
 LOCALES = {"en": "en-GB", "nl": "nl-NL"}
-# A person waits as long as a busy server takes (CI and this machine run at a load of 10 or more):
-# the next page or dialog, not a fixed pause. Playwright's own defaults (5 s for expect) are too short.
-TIMEOUT_MS = 30_000
-EXPECT_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(params=["en", "nl"])
@@ -61,8 +58,7 @@ def guide(browser, live_server, world, lang, t):
         base_url=live_server.url, viewport={"width": 1366, "height": 860}, locale=LOCALES[lang]
     )
     page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    page.set_default_timeout(TIMEOUT_MS)  # and expect() waits up to EXPECT_TIMEOUT_MS (conftest.py)
     problems = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
@@ -72,12 +68,9 @@ def guide(browser, live_server, world, lang, t):
     page.get_by_label(t("Password")).fill("pw")
     page.get_by_role("button", name=t("Sign in")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(t("Welcome, %(name)s", name="Jan"))
-    try:
-        yield page
-        assert problems == []
-    finally:
-        expect.set_options(timeout=5_000)  # Playwright's default, for the other modules
-        context.close()
+    yield page
+    assert problems == []
+    context.close()
 
 
 def menu(page, t, section: str, link: str):
