@@ -4,10 +4,11 @@ mail) runs no query for it."""
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from licensing.teams.models import Team
+from licensing.teams.models import Member, Team
 from licensing.teams.permissions import is_support
 from portal import navigation as nav
 
@@ -43,9 +44,18 @@ def _url_team_id(request) -> int | None:
         return None
 
 
+def _first_team(teams: tuple[Team, ...]) -> Team:
+    """The team an admin starts in before they chose one: the first (by name) where they are the
+    primary admin, else the first they administer."""
+    return next((team for team in teams if team.is_my_primary), teams[0])
+
+
 def shell_for(request) -> Shell:
     user = request.user
-    teams = tuple(Team.objects.administered_by(user).select_related("customer"))
+    primary = Member.objects.filter(
+        team=OuterRef("pk"), user=user, role=Member.Role.PRIMARY_ADMIN, status=Member.Status.ACTIVE
+    )
+    teams = tuple(Team.objects.administered_by(user).select_related("customer").annotate(is_my_primary=Exists(primary)))
     by_id = {team.pk: team for team in teams}
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else None
@@ -59,7 +69,7 @@ def shell_for(request) -> Shell:
         if team is not None and request.session.get(SESSION_TEAM_KEY) != team.pk:
             request.session[SESSION_TEAM_KEY] = team.pk
     if team is None and teams:
-        team = by_id.get(request.session.get(SESSION_TEAM_KEY)) or teams[0]
+        team = by_id.get(request.session.get(SESSION_TEAM_KEY)) or _first_team(teams)
 
     # Switching team keeps the admin on the same screen when it is a team screen with no other
     # argument (By User of team A -> By User of team B); elsewhere it goes to the team's home.

@@ -92,7 +92,9 @@ class TeamCard:
 
 def team_cards(user) -> list[TeamCard]:
     cards = []
-    for team in teams_with_overview(user):
+    # The teams where the user is the primary admin first: the shell starts in the first of them.
+    teams = sorted(teams_with_overview(user), key=lambda team: team.my_role != Member.Role.PRIMARY_ADMIN)
+    for team in teams:
         groups = nav.resolve(user, team=team, team_admin=True, personal=False)
         links = tuple(link for group in groups for link in group.links)
         cards.append(TeamCard(team, Member.Role(team.my_role).label, links))

@@ -47,8 +47,15 @@
     }
   }, true);
 
-  // The modal focuses itself once it is shown; then the field takes the focus.
-  document.addEventListener("shown.bs.modal", function (event) { focusFirst(event.target); });
+  // The modal focuses itself once it is shown; then the field takes the focus, unless the admin
+  // is already typing in the dialog (portal.js gives them their field back): selecting the field's
+  // text then would have their next letters replace what they typed.
+  document.addEventListener("shown.bs.modal", function (event) {
+    var active = document.activeElement;
+    var form = event.target.querySelector ? event.target.querySelector("[data-assign-form]") : null;
+    if (form && active && form.contains(active)) return;
+    focusFirst(event.target);
+  });
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;

@@ -36,6 +36,33 @@
     }
   });
 
+  // Someone who starts typing while the dialog still fades in must not lose what they type: once
+  // the fade ends, Bootstrap's focus trap focuses the modal itself, taking the focus away from the
+  // field (the next letters went nowhere, and the dialog was sent with half a name). The field
+  // that had the focus gets it back, with its caret where it was.
+  var typing = null;
+  document.addEventListener("focusout", function (event) {
+    var field = event.target;
+    var content = document.getElementById("sk-dialog-content");
+    if (!content || !content.contains(field)) return;
+    var caret = null;
+    try {
+      caret = [field.selectionStart, field.selectionEnd];
+    } catch (error) { /* a checkbox or a button has no caret */ }
+    typing = { field: field, caret: caret };
+  }, true);
+
+  document.addEventListener("shown.bs.modal", function (event) {
+    if (event.target.id !== "sk-dialog") return;
+    var was = typing;
+    typing = null;
+    if (!was || document.activeElement !== event.target || !was.field.isConnected) return;
+    was.field.focus({ preventScroll: true });
+    if (was.caret && was.caret[0] !== null && was.field.setSelectionRange) {
+      try { was.field.setSelectionRange(was.caret[0], was.caret[1]); } catch (error) { /* not a text field */ }
+    }
+  });
+
   document.addEventListener("dialog:close", function () {
     var modal = dialog();
     if (modal) modal.hide();

@@ -20,6 +20,11 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
+# A person waits as long as a busy server takes: this machine and CI run at a load of 10 or more, where
+# a page of a fresh live server can take over 10 s. Tests wait for the next page or the text they look
+# for (never a fixed pause), up to these; Playwright's default of 5 s for expect() timed out.
+TIMEOUT_MS = 30_000
+EXPECT_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +40,17 @@ def browser():
         if os.environ.get("CI"):  # CI installs Chromium: a skip there would hide a broken set-up
             pytest.fail(f"Chromium not found at {CHROMIUM}")
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    expect = pytest.importorskip("playwright.sync_api").expect
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             yield browser
             browser.close()
     finally:
+        expect.set_options(timeout=5_000)  # Playwright's default
         if previous is None:
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
         else:
@@ -55,7 +63,7 @@ def page(browser, live_server):
     errors collected in `page.problems`: a test can assert there were none."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 860}, locale="en-GB")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)
     problems = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on(

@@ -12,6 +12,7 @@ from django.urls import reverse
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create
 from licensing.teams.models import Member
+from tests.browser.conftest import TIMEOUT_MS
 from tests.factories import MemberFactory, ProductFactory, ProductItemFactory, SubscriptionFactory
 from tests.teams.test_member_views import give_names
 
@@ -187,6 +188,38 @@ def test_the_dialog_does_not_take_more_people_than_free_seats(admin_page, world,
     assert page.problems == []
 
 
+def test_suggestions_still_on_their_way_are_not_aborted_by_the_next(admin_page, world):
+    # Someone types on (or presses Enter, which searches as well as adds) while the suggestions of what
+    # they typed before are still on their way, as on a busy server. The next request waits for them
+    # (hx-sync "queue last") instead of aborting them: htmx reports an aborted request as a console
+    # error ("htmx:afterRequest"), which made the test above fail now and then under load.
+    page = admin_page
+    furnish(world)
+    held = []
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r"/assign/suggestions/"), hold_the_first)
+    page.goto(product_page(world))
+    page.get_by_role("link", name="Assign users").click()
+    field = dialog(page).get_by_label("Name or e-mail address")
+    expect(field).to_be_focused()
+    page.evaluate("() => { window.skTriggers = 0; addEventListener('htmx:trigger', () => window.skTriggers++); }")
+    with page.expect_request(re.compile(r"/assign/suggestions/")):
+        field.press_sequentially("ge", delay=40)
+    field.press_sequentially("rrit", delay=40)
+    page.wait_for_function("() => window.skTriggers >= 2")  # the next request is due while the first is held
+    held[0].continue_()
+    suggestions = dialog(page).locator("[data-suggestions]")
+    expect(suggestions.get_by_role("button", name="Add Gerrit Gast (guest@example.com)")).to_be_visible()
+    expect(suggestions.get_by_role("button")).to_have_count(1)
+    assert page.problems == []
+
+
 def test_deselecting_a_service_beside_a_user(admin_page, world, screenshot):
     # R-BP2: the arrow beside a user lists the product's services; deselect one, "Save changes".
     page = admin_page
@@ -222,7 +255,7 @@ def test_assign_users_without_javascript(browser, live_server, world, screenshot
         base_url=live_server.url, java_script_enabled=False, viewport={"width": 1366, "height": 860}, locale="en-GB"
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)
     sign_in(page, live_server, world.primary.user)
     try:
         page.goto(product_page(world))

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from licensing.teams.models import Member
+from tests.browser.conftest import TIMEOUT_MS
 from tests.factories import AssignmentFactory, MemberFactory, ProductFactory, ProductItemFactory, SubscriptionFactory
 from tests.teams.test_member_views import invite_pending
 
@@ -229,7 +230,7 @@ def page_without_javascript(browser, live_server):
         base_url=live_server.url, viewport={"width": 1366, "height": 860}, locale="en-GB", java_script_enabled=False
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create
+from tests.browser.conftest import TIMEOUT_MS
 from tests.factories import MemberFactory, ProductFactory, ProductItemFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.browser
@@ -123,7 +124,7 @@ def test_without_javascript_the_arrow_opens_a_page_with_the_items(browser, live_
         base_url=live_server.url, java_script_enabled=False, viewport={"width": 1366, "height": 860}, locale="en-GB"
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)
     sign_in(page, live_server, world.primary.user)
     try:
         page.goto(member_page(world, world.user))

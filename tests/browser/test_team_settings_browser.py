@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member, Team
+from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_by_user_browser import dialog, furnish, settled, sign_in
 from tests.factories import AssignmentFactory, MemberFactory, ProductFactory, SubscriptionFactory, UserFactory
 
@@ -208,7 +209,7 @@ def page_without_javascript(browser, live_server):
         base_url=live_server.url, viewport={"width": 1366, "height": 860}, locale="en-GB", java_script_enabled=False
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
 

@@ -248,6 +248,24 @@ def test_the_last_team_visited_stays_current_on_the_home_page(client, world):
     assert shell.team == world.other_team
 
 
+def test_an_admin_starts_in_a_team_where_they_are_the_primary_admin(client, world):
+    # The demo's admin@example.com (README): secondary admin of a team that comes first by name, primary
+    # admin of a later one. Before they choose a team, the shell and the first card are the later one.
+    alpha = TeamFactory(customer=world.team.customer, name="Aardwerk")
+    MemberFactory(team=alpha, user=world.primary.user, role=Member.Role.SECONDARY_ADMIN)
+    client.force_login(world.primary.user)
+    response = client.get(reverse("home"))
+    assert response.context["shell"].team == world.team
+    assert [card.team for card in response.context["team_cards"]] == [world.team, world.other_team, alpha]
+
+
+def test_an_admin_who_is_nowhere_primary_admin_starts_in_their_first_team(client, world):
+    alpha = TeamFactory(customer=world.team.customer, name="Aardwerk")
+    MemberFactory(team=alpha, user=world.secondary.user, role=Member.Role.SECONDARY_ADMIN)
+    client.force_login(world.secondary.user)
+    assert client.get(reverse("home")).context["shell"].team == alpha
+
+
 def test_an_admin_of_one_team_gets_no_switcher_menu(client, world):
     client.force_login(world.secondary.user)
     html = client.get(reverse("home")).content.decode()

@@ -1,10 +1,4 @@
-"""NOT COLLECTED YET (the name does not match test_*.py): work in progress of issue 11, to become
-tests/browser/test_guide.py once it passes three runs in a row in CI's conditions. Its invite and
-Assign users steps need the dialog focus fix of commit d685d5c, reverted in f94b4e0 until the
-By Product browser test it upset is understood. Procedures still to write: Invite Multiple, Import,
-moving a subscription with the dimmed Select of R-T10.
-
-The administrators' guide, procedure by procedure (SPEC section 3), done the way a new admin would:
+"""The administrators' guide, procedure by procedure (SPEC section 3), done the way a new admin would:
 sign in, start from the home page, and click and fill only by the labels and roles the guide names,
 waiting only for what a person waits for (the next thing to appear). Every test runs in English and
 again in Dutch; the Dutch labels come from the catalogue (gettext), so they stay in step with it."""
@@ -13,11 +7,13 @@ import re
 
 import pytest
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from licensing.subscriptions.models import Assignment
-from licensing.subscriptions.services import assignment_create
+from licensing.subscriptions.services import MOVE_OVER_ALLOCATED, assignment_create
 from licensing.teams.models import Member, Team
+from tests.browser.conftest import TIMEOUT_MS
+from tests.factories import AssignmentFactory, ProductFactory, SubscriptionFactory
 from tests.teams.test_member_views import give_names
 
 pytestmark = pytest.mark.browser
@@ -44,6 +40,17 @@ def t(lang):
 
 
 @pytest.fixture
+def tn(lang):
+    """The label for an English msgid with a plural, for `count`, in the language of the test."""
+
+    def label(singular: str, plural: str, count: int, **values) -> str:
+        with translation.override(lang):
+            return ngettext(singular, plural, count) % {"count": count, **values}
+
+    return label
+
+
+@pytest.fixture
 def guide(browser, live_server, world, lang, t):
     """A browser that speaks `lang`, signed in as the primary admin of Design, on the home page."""
     give_names(world)
@@ -51,7 +58,7 @@ def guide(browser, live_server, world, lang, t):
         base_url=live_server.url, viewport={"width": 1366, "height": 860}, locale=LOCALES[lang]
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)  # and expect() waits up to EXPECT_TIMEOUT_MS (conftest.py)
     problems = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
@@ -117,6 +124,7 @@ def test_invite_users_shows_the_new_person_as_invited(guide, t, world, lang, scr
     page.get_by_label(t("Last name")).fill("Smit")
     page.get_by_label(t("E-mail address")).fill("pieter.smit@example.com")
     page.get_by_role("button", name=t("Send invite")).click()
+    expect(dialog(page)).to_be_hidden()  # the dialog closes, the list comes back with them
     row = page.get_by_role("row", name=re.compile("Pieter Smit"))
     expect(row).to_contain_text(t("Invited"))
     screenshot(page, f"guide-invite-{lang}")
@@ -136,6 +144,49 @@ def test_typing_while_the_invite_dialog_fades_in_loses_no_letters(guide, t, worl
     page.get_by_label(t("Last name")).press_sequentially("Smit", delay=30)
     expect(page.get_by_label(t("First name"))).to_have_value("Pieter")
     expect(page.get_by_label(t("Last name"))).to_have_value("Smit")
+
+
+def test_invite_multiple_shows_everyone_as_invited(guide, t, world):
+    # R-U6: "Invite Multiple", a row per person, "Send invites".
+    page = guide
+    people = [("Pieter", "Smit", "pieter.smit@example.com"), ("Fleur", "Mulder", "fleur.mulder@example.com")]
+    menu(page, t, "User management", "By User")
+    page.get_by_role("link", name=t("Invite users")).click()
+    page.get_by_role("link", name=t("Invite Multiple")).click()
+    for number, person in enumerate(people, start=1):
+        for label, value in zip(("First name", "Last name", "E-mail address"), person, strict=True):
+            field = page.get_by_label(t("%(label)s, row %(number)s", label=t(label), number=number), exact=True)
+            field.fill(value)
+    page.get_by_role("button", name=t("Send invites")).click()
+    expect(dialog(page)).to_be_hidden()  # the dialog closes, the list comes back with them
+    for first, last, _email in people:
+        expect(page.get_by_role("row", name=re.compile(f"{first} {last}"))).to_contain_text(t("Invited"))
+    invited = Member.objects.filter(team=world.team, user__email__in=[email for *_, email in people])
+    assert sorted(invited.values_list("status", flat=True)) == [Member.Status.INVITED] * 2
+
+
+def test_import_a_csv_file_through_its_preview(guide, t, tn, world, tmp_path):
+    # R-U6: "Import", a CSV file, the preview, then the confirmation; nothing is written before it.
+    page = guide
+    path = tmp_path / "people.csv"
+    header = ";".join(t(label) for label in ("First name", "Last name", "E-mail address"))
+    path.write_text(
+        f"{header}\r\nPieter;Smit;pieter.smit@example.com\r\nFleur;Mulder;fleur.mulder@example.com\r\n",
+        encoding="utf-8",
+    )
+    menu(page, t, "User management", "By User")
+    page.get_by_role("link", name=t("Invite users")).click()
+    page.get_by_role("link", name=t("Import")).click()
+    page.get_by_label(t("CSV file")).set_input_files(str(path))
+    page.get_by_role("button", name=t("Upload and preview")).click()
+    confirm = page.get_by_role("button", name=tn("Invite %(people)s user", "Invite %(people)s users", 2, people=2))
+    expect(confirm).to_be_enabled()
+    assert not Member.objects.filter(user__email="pieter.smit@example.com").exists()  # only a preview
+    confirm.click()
+    expect(dialog(page)).to_be_hidden()  # the dialog closes, the list comes back with them
+    for name in ("Pieter Smit", "Fleur Mulder"):
+        expect(page.get_by_role("row", name=re.compile(name))).to_contain_text(t("Invited"))
+    assert Member.objects.get(team=world.team, user__email="fleur.mulder@example.com").status == Member.Status.INVITED
 
 
 # --- Products and services per user -----------------------------------------------------------------
@@ -337,8 +388,42 @@ def test_add_a_user_to_another_team(guide, t, world):
     page.get_by_label(t("Last name")).fill("y")
     page.get_by_label(t("E-mail address")).fill(world.user.user.email)
     page.get_by_role("button", name=t("Send invite")).click()
+    expect(dialog(page)).to_be_hidden()  # the dialog closes, the list comes back with them
     expect(page.get_by_role("row", name=re.compile(world.user.user.email))).to_contain_text(t("Invited"))
     assert Member.objects.filter(user=world.user.user).count() == 2
+
+
+def test_move_a_subscription_to_this_team_past_a_dimmed_select(guide, t, lang, world, screenshot):
+    # R-T8, R-T10: Engineering takes DraftPro from Design; Sketcher cannot leave Design, whose two
+    # users of it would keep no seat: its "Select" is dimmed and says how many seats to unassign.
+    page = guide
+    sketcher = ProductFactory(name="Sketcher")
+    SubscriptionFactory(team=world.team, product=sketcher, seats=2, contract=world.subscription.contract)
+    for member in (world.user, world.guest):
+        AssignmentFactory(member=member, product=sketcher)
+
+    page.get_by_role("link", name="Engineering", exact=True).click()
+    page.get_by_role("navigation", name=t("Main")).get_by_role("link", name=t("Team settings")).click()
+    actions = page.get_by_role("region", name=t("Actions"))
+    actions.get_by_role("link", name=re.compile(re.escape(t("Move subscriptions to this team")))).click()
+    page.get_by_role("link", name=re.compile("Design")).click()
+
+    def subscription(product: str):
+        return page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=product, exact=True))
+
+    with translation.override(lang):
+        reason = str(MOVE_OVER_ALLOCATED % {"count": 2, "team": "Design", "product": "Sketcher"})
+    expect(subscription("Sketcher").get_by_role("button", name=t("Select"))).to_be_disabled()
+    expect(subscription("Sketcher")).to_contain_text(reason)
+    screenshot(page, f"guide-move-select-{lang}")
+    page.get_by_label(t("Find a subscription by product or contract number")).fill("DraftPro")
+    page.get_by_role("button", name=t("Find")).click()
+    subscription("DraftPro").get_by_role("link", name=t("Select")).click()
+    page.get_by_role("button", name=t("Submit")).click()
+    page.get_by_role("link", name=t("Done")).click()
+    expect(page.get_by_role("region", name=t("Subscriptions"))).to_contain_text("DraftPro")
+    world.subscription.refresh_from_db()
+    assert world.subscription.team == world.other_team
 
 
 def test_which_team_a_subscription_is_in(guide, t, world):
