@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from licensing.accounts.admin import MEMBER_BLOCKS_DELETE
+from licensing.accounts.devices import api_token_create
 from licensing.accounts.models import Invitation, User
-from licensing.accounts.services import ALREADY_MEMBER, api_token_create, invitation_resend, member_invite
+from licensing.accounts.services import ALREADY_MEMBER, invitation_resend, member_invite
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.forms_admin import CONFIRM_OVERRIDE, CONTRACT_OF_OTHER_CUSTOMER, ITEMS_REQUIRED
 from licensing.subscriptions.models import Assignment, Contract, Subscription

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
-from licensing.accounts.services import entitlement_check
+from licensing.accounts.devices import entitlement_check
 from licensing.subscriptions.admin.subscription_pages import renewal_suggested_end
 from licensing.subscriptions.forms_admin import SEATS_AT_MOST
 from licensing.subscriptions.models import Contract, Subscription

@@ -16,7 +16,9 @@ SERVICE_LAYERS = (
     "licensing.accounts.invitations",
     "licensing.teams.services",
     "licensing.subscriptions.services",
+    "licensing.accounts.devices",
     "licensing.accounts.services",
+    "licensing.accounts.invite_many",
     "licensing.subscriptions.purchases",
     "licensing.accounts.imports",
 )

@@ -15,9 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from mailer.models import Message
 
+from licensing.accounts.devices import entitlement_check
 from licensing.accounts.imports import import_confirm, parse_csv
 from licensing.accounts.models import Invitation, User, new_token
-from licensing.accounts.services import ALREADY_MEMBER, entitlement_check, invitation_accept, member_invite
+from licensing.accounts.services import ALREADY_MEMBER, invitation_accept, member_invite
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Assignment, SeatUsage, Subscription
 from licensing.subscriptions.purchases import contract_change_manager

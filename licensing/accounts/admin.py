@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from licensing.accounts.devices import api_token_revoke, user_password_changed
 from licensing.accounts.forms_admin import UserAdminChangeForm, UserAdminCreationForm
 from licensing.accounts.models import ApiToken, Invitation, User
-from licensing.accounts.services import api_token_revoke, user_password_changed
 from licensing.teams.admin import ReadOnlyInline, count_subquery, resend_invitations
 from licensing.teams.models import Member
 

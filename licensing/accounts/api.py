@@ -1,5 +1,5 @@
 """The desktop software's API, version 1, under /api/v1/ (R-S1..R-S3): sign a device in and out,
-and check a licence. Glue around the services in licensing/accounts/services.py.
+and check a licence. Glue around the services in licensing/accounts/devices.py.
 
 - `POST /api/v1/auth/token` {email, password, device_name} → 201 {token, expires_at}; 401, 429;
   400 for a body that is not JSON, 413 for one too large, 422 for one without the fields it needs.
@@ -35,7 +35,7 @@ from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
 from pydantic import ValidationInfo, field_validator
 
-from licensing.accounts import services
+from licensing.accounts import devices
 from licensing.accounts.models import ApiToken
 from licensing.subscriptions.models import Product
 
@@ -70,7 +70,7 @@ class DeviceToken(HttpBearer):
     """`Authorization: Bearer <token>`: the token of a signed-in device (R-S2), or 401."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return services.api_token_authenticate(token)
+        return devices.api_token_authenticate(token)
 
 
 api = NinjaAPI(
@@ -109,7 +109,7 @@ class SignIn(Schema):
     email: str = Field(max_length=254)
     password: str = Field(max_length=4096)
     # The length is checked on the cleaned name, in the validator: declared here for the description.
-    device_name: str = Field(json_schema_extra={"minLength": 1, "maxLength": services.DEVICE_NAME_MAX_LENGTH})
+    device_name: str = Field(json_schema_extra={"minLength": 1, "maxLength": devices.DEVICE_NAME_MAX_LENGTH})
 
     @field_validator("email", "password", "device_name")
     @classmethod
@@ -121,9 +121,9 @@ class SignIn(Schema):
     def device_name_cleaned(cls, value: str) -> str:
         name = device_name_clean(value)
         if not name:
-            raise ValueError(str(services.DEVICE_NAME_REQUIRED))
-        if len(name) > services.DEVICE_NAME_MAX_LENGTH:
-            raise ValueError(str(DEVICE_NAME_TOO_LONG % {"max": services.DEVICE_NAME_MAX_LENGTH}))
+            raise ValueError(str(devices.DEVICE_NAME_REQUIRED))
+        if len(name) > devices.DEVICE_NAME_MAX_LENGTH:
+            raise ValueError(str(DEVICE_NAME_TOO_LONG % {"max": devices.DEVICE_NAME_MAX_LENGTH}))
         return name
 
 
@@ -229,7 +229,7 @@ def request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
 )
 def token_create(request: HttpRequest, payload: SignIn):
     try:
-        token, raw = services.api_token_create(
+        token, raw = devices.api_token_create(
             email=payload.email,
             password=payload.password,
             device_name=payload.device_name,
@@ -258,7 +258,7 @@ def token_create(request: HttpRequest, payload: SignIn):
     description="The token stops working at once; the next start asks for the password again.",
 )
 def token_delete(request: HttpRequest):
-    services.api_token_revoke(token=request.auth, actor=request.auth.user)
+    devices.api_token_revoke(token=request.auth, actor=request.auth.user)
     return HttpResponse(status=204)
 
 
@@ -293,7 +293,7 @@ def entitlement_get(request: HttpRequest, product_code: str):
     # language the person reads the portal and their mails in.
     language = translation.get_language() if "HTTP_ACCEPT_LANGUAGE" in request.META else token.user.language
     with translation.override(language):
-        return services.entitlement_check(user=token.user, product=product, token=token)
+        return devices.entitlement_check(user=token.user, product=product, token=token)
 
 
 # Last: any other address under /api/v1/ is a JSON 404 like the API's others, not Django's HTML page.

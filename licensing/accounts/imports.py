@@ -28,8 +28,9 @@ from django.db.models.functions import Lower
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from licensing.accounts.invite_many import member_invite_many
 from licensing.accounts.models import User
-from licensing.accounts.services import member_invite_many, person_clean
+from licensing.accounts.services import person_clean
 from licensing.subscriptions.models import Product
 from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION
 from licensing.teams.models import Member, Team

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from licensing.accounts import services
+from licensing.accounts import devices, services
 from licensing.accounts.forms import (
     ROWS_INITIAL,
     ROWS_MAX,
@@ -524,7 +524,7 @@ def device_sign_out(request, team_id: int, member_id: int, token_id: int):
     team = team_for_admin(request, team_id)
     member = get_object_or_404(Member.objects.filter(team=team).select_related("user"), pk=member_id)
     token = get_object_or_404(ApiToken.objects.filter(user=member.user), pk=token_id)
-    services.api_token_revoke(token=token, actor=request.user, team=team)
+    devices.api_token_revoke(token=token, actor=request.user, team=team)
     name = member.user.get_full_name() or member.user.email
     messages.success(request, DEVICE_SIGNED_OUT % {"device": token.device_name, "name": name})
     return redirect("teams:member-detail", team_id=team.pk, member_id=member.pk)

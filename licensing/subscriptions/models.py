@@ -318,7 +318,7 @@ class Assignment(models.Model):
         earlier, and those assigned at the same moment with a lower pk. Each is one range of the index
         (team, product, assigned_at, id), counted without reading the table; as one filter with an OR,
         the ties would be read one by one (a seed or an import assigns thousands at once). The licence
-        check counts the same in its query (`accounts.services._seats_sql`)."""
+        check counts the same in its query (`accounts.devices._seats_sql`)."""
         pool = Assignment.objects.filter(team_id=self.team_id, product_id=self.product_id).order_by()
         return pool.filter(assigned_at__lt=self.assigned_at), pool.filter(assigned_at=self.assigned_at, pk__lt=self.pk)
 

@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from mailer.models import Message
 
-from licensing.accounts import services
+from licensing.accounts import invite_many as invite_many_module
+from licensing.accounts.invite_many import member_invite_many
 from licensing.accounts.models import User
 from licensing.accounts.services import (
     ALREADY_MEMBER,
@@ -20,7 +21,6 @@ from licensing.accounts.services import (
     FIRST_NAME_REQUIRED,
     invitation_accept,
     invitation_for_token,
-    member_invite_many,
 )
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Assignment
@@ -157,8 +157,8 @@ def test_the_queries_do_not_grow_with_the_rows(world):
 def test_rows_beyond_one_chunk_are_each_invited_once_with_their_own_link(world, invite_many, monkeypatch, mailoutbox):
     # The rows are written a chunk at a time; chunks of 2 here, so 5 rows take three, and a lookup
     # of accounts takes several queries.
-    monkeypatch.setattr(services, "_CHUNK_SIZE", 2)
-    monkeypatch.setattr(services, "_EMAIL_CHUNK", 2)
+    monkeypatch.setattr(invite_many_module, "_CHUNK_SIZE", 2)
+    monkeypatch.setattr(invite_many_module, "_EMAIL_CHUNK", 2)
     elsewhere = MemberFactory(team=world.other_team, user__email="pieter@example.com")
     rows = [Row(f"P{i}", "Bos", f"p{i}@example.nl", [world.product] if i in (0, 3) else []) for i in range(4)]
     rows.insert(2, Row("Pieter", "Post", "Pieter@Example.com"))
@@ -194,7 +194,7 @@ def test_a_large_batch_leaves_all_its_mails_in_the_queue_even_when_its_last_chun
 ):
     # 60 mails in chunks of 50: the last chunk's 10 must not send the whole batch inside the request.
     settings.EMAIL_BACKEND = "mailer.backend.DbBackend"
-    monkeypatch.setattr(services, "_CHUNK_SIZE", 50)
+    monkeypatch.setattr(invite_many_module, "_CHUNK_SIZE", 50)
     rows = [Row("P", f"N{i}", f"p{i}@example.nl") for i in range(60)]
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         member_invite_many(team=world.team, rows=rows, actor=world.primary.user)

@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from licensing.accounts.api import SIGNED_OUT
+from licensing.accounts.devices import SIGNIN_FAILED, SIGNIN_THROTTLED
 from licensing.accounts.models import ApiToken, SignInFailure, hash_token
-from licensing.accounts.services import SIGNIN_FAILED, SIGNIN_THROTTLED
 from licensing.activity.models import ActivityEvent
 from tests.api.conftest import OPENAPI_URL, TOKEN_URL, Api
 

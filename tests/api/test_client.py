@@ -110,8 +110,8 @@ def test_an_unknown_product_is_refused(run, world):
 
 
 def test_a_device_signed_out_by_an_admin_is_told_to_sign_in_again(run, world):
+    from licensing.accounts.devices import api_token_revoke
     from licensing.accounts.models import ApiToken
-    from licensing.accounts.services import api_token_revoke
 
     sign_in(run)
     api_token_revoke(token=ApiToken.objects.get(), actor=world.primary.user, team=world.team)

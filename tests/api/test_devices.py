@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from licensing.accounts.devices import api_token_revoke, api_tokens_for
 from licensing.accounts.models import ApiToken
 from licensing.accounts.permissions import can_sign_out_devices
-from licensing.accounts.services import api_token_revoke, api_tokens_for
 from licensing.activity.models import ActivityEvent
 from licensing.teams.models import Member
 

@@ -7,8 +7,8 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from licensing.accounts.api import RETRY_AFTER_UNAVAILABLE, UNAVAILABLE, UNKNOWN_PRODUCT
+from licensing.accounts.devices import NOT_LICENSED, entitlement_check
 from licensing.accounts.models import ApiToken
-from licensing.accounts.services import NOT_LICENSED, entitlement_check
 from licensing.subscriptions.models import Assignment, SeatUsage
 from licensing.subscriptions.services import assignment_delete, subscription_set_seats
 from licensing.teams.models import Member

@@ -16,8 +16,8 @@ from licensing.accounts.api import (
     REQUEST_INVALID,
     UNKNOWN_PRODUCT,
 )
+from licensing.accounts.devices import DEVICE_NAME_REQUIRED
 from licensing.accounts.models import ApiToken, SignInFailure
-from licensing.accounts.services import DEVICE_NAME_REQUIRED
 from licensing.subscriptions.models import Product
 from tests.api.conftest import OPENAPI_URL, TOKEN_URL
 from tests.api.conftest import assign as give_seat

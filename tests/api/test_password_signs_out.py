@@ -10,8 +10,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from licensing.accounts.api import SIGNED_OUT
+from licensing.accounts.devices import api_token_revoke, user_password_changed
 from licensing.accounts.models import ApiToken
-from licensing.accounts.services import api_token_revoke, user_password_changed
 from licensing.activity.models import ActivityEvent
 
 NEW_PASSWORD = "a-Long-passphrase-42"

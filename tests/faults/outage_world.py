@@ -6,7 +6,7 @@ import json
 
 from django.test import override_settings
 
-from licensing.accounts import services
+from licensing.accounts import devices
 from licensing.teams.models import Member
 from tests.factories import AssignmentFactory, MemberFactory, ProductFactory, SubscriptionFactory, TeamFactory
 
@@ -25,7 +25,7 @@ def seed() -> None:
     AssignmentFactory(member=desktop, product=product)
     desktop.user.set_password(PASSWORD)
     desktop.user.save(update_fields=["password"])
-    _token, raw = services.api_token_create(email=desktop.user.email, password=PASSWORD, device_name="Outage test")
+    _token, raw = devices.api_token_create(email=desktop.user.email, password=PASSWORD, device_name="Outage test")
     # These never sign in: a fast hasher, or their passwords would take most of the seeding.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         members = [MemberFactory(team=team).pk for _ in range(MEMBERS)]

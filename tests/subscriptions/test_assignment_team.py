@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F
 
-from licensing.accounts.services import member_invite_many
+from licensing.accounts.invite_many import member_invite_many
 from licensing.subscriptions.models import Assignment, teams_fill
 from licensing.subscriptions.services import assignment_create
 from tests.factories import AssignmentFactory, MemberFactory, ProductFactory, SubscriptionFactory
