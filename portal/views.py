@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
-from licensing.accounts.services import user_password_changed
+from licensing.accounts.devices import user_password_changed
 from licensing.subscriptions.models import Assignment, Product, Subscription
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members, is_support
