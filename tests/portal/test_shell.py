@@ -453,7 +453,12 @@ def test_the_vendored_assets_are_served_locally(client, db):
     assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
     assert len(assets) == 6  # Bootstrap, its icons, portal.css; Bootstrap, htmx, portal.js
     assert all(asset.startswith("/static/") for asset in assets)
-    assert "cdn" not in html.lower()
+    # Nothing the page loads comes from elsewhere. Only the tags that load something are looked at,
+    # without their nonce: a random CSRF token or nonce spells "cdn" now and then (one run in a few
+    # hundred failed on the token when the whole page was searched).
+    loaders = [re.sub(r'\snonce="[^"]*"', "", tag) for tag in re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", html)]
+    assert loaders
+    assert not [tag for tag in loaders if "cdn" in tag.lower() or "//" in tag]
 
 
 def test_the_signed_out_page_renders_without_inline_code(rf, db):
