@@ -40,28 +40,10 @@ def event_build(
     )
 
 
-def event_record(
-    *,
-    action: str,
-    actor=None,
-    team=None,
-    target_user=None,
-    product=None,
-    target: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> ActivityEvent:
-    """Add one row to the activity log, with the request's origin and address when there is one."""
-    event = event_build(
-        action=action,
-        actor=actor,
-        team=team,
-        target_user=target_user,
-        product=product,
-        target=target,
-        before=before,
-        after=after,
-    )
+def event_record(**fields) -> ActivityEvent:
+    """Add one row to the activity log, with the request's origin and address when there is one: the
+    row `event_build` builds from the same keyword arguments."""
+    event = event_build(**fields)
     event.save(force_insert=True)
     return event
 

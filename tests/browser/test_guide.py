@@ -192,6 +192,18 @@ def test_import_a_csv_file_through_its_preview(guide, t, tn, world, tmp_path):
 # --- Products and services per user -----------------------------------------------------------------
 
 
+def deselect_cloud_rendering(page, t, world):
+    """R-P2/R-P4 on a user's page: the arrow beside the product, untick an item, "Save changes"."""
+    row = product_row(page, "DraftPro")
+    row.get_by_role("button", name=t("Choose items of %(product)s", product="DraftPro")).click()
+    row.get_by_role("checkbox", name="Cloud rendering").uncheck()
+    row.get_by_role("button", name=t("Save changes")).click()
+    expect(page.get_by_role("list", name=t("Items of %(product)s", product="DraftPro"))).to_contain_text(
+        t("(not assigned)")
+    )
+    assert items(world.user, world.product) == {"DraftPro desktop"}
+
+
 def test_assign_a_product_on_a_users_page(guide, t, world):
     # R-P2: "Assign" gives all items.
     page = guide
@@ -208,14 +220,7 @@ def test_assign_chosen_items_with_the_arrow_beside_assign(guide, t, world):
     # R-P2: the arrow beside "Assign", the items, "Save changes".
     page = guide
     open_user(page, t, world.user.user.get_full_name())
-    row = product_row(page, "DraftPro")
-    row.get_by_role("button", name=t("Choose items of %(product)s", product="DraftPro")).click()
-    row.get_by_role("checkbox", name="Cloud rendering").uncheck()
-    row.get_by_role("button", name=t("Save changes")).click()
-    expect(page.get_by_role("list", name=t("Items of %(product)s", product="DraftPro"))).to_contain_text(
-        t("(not assigned)")
-    )
-    assert items(world.user, world.product) == {"DraftPro desktop"}
+    deselect_cloud_rendering(page, t, world)
 
 
 def test_unassign_a_product_and_deselect_items_per_user(guide, t, world):
@@ -223,14 +228,7 @@ def test_unassign_a_product_and_deselect_items_per_user(guide, t, world):
     page = guide
     assignment_create(member=world.user, product=world.product, actor=None)
     open_user(page, t, world.user.user.get_full_name())
-    row = product_row(page, "DraftPro")
-    row.get_by_role("button", name=t("Choose items of %(product)s", product="DraftPro")).click()
-    row.get_by_role("checkbox", name="Cloud rendering").uncheck()
-    row.get_by_role("button", name=t("Save changes")).click()
-    expect(page.get_by_role("list", name=t("Items of %(product)s", product="DraftPro"))).to_contain_text(
-        t("(not assigned)")
-    )
-    assert items(world.user, world.product) == {"DraftPro desktop"}
+    deselect_cloud_rendering(page, t, world)
     product_row(page, "DraftPro").get_by_role("button", name=t("Unassign")).click()
     expect(product_row(page, "DraftPro").get_by_role("button", name=t("Unassign"))).to_have_count(0)
     assert items(world.user, world.product) is None
