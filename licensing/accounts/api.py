@@ -286,7 +286,7 @@ def is_product_code(value: str) -> bool:
 )
 def entitlement_get(request: HttpRequest, product_code: str):
     token = request.auth
-    product = Product.objects.filter(code=product_code).first() if is_product_code(product_code) else None
+    product = devices.product_by_code(product_code) if is_product_code(product_code) else None
     if product is None:
         return _error(request, 404, UNKNOWN_PRODUCT % {"code": product_code})
     # The message in the software's language when it says which (Accept-Language), else in the

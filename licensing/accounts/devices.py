@@ -19,7 +19,7 @@ from licensing.accounts.models import ApiToken, SignInFailure, User, hash_token,
 from licensing.accounts.permissions import can_sign_out_devices
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
-from licensing.subscriptions.models import Assignment, ProductItem, SeatUsage, Subscription
+from licensing.subscriptions.models import Assignment, Product, ProductItem, SeatUsage, Subscription
 from licensing.teams.models import Member, Team
 from licensing.teams.services import require
 from portal.db import service_transaction
@@ -112,22 +112,83 @@ def api_token_create(
     return token, raw
 
 
+class _Rows:
+    """How to read `model`'s rows from a query written out by hand (the licence check's), selected as
+    `alias`.*: its columns in order, and each one's converters (SQLite hands moments back as text)."""
+
+    def __init__(self, model, alias: str):
+        quote = connection.ops.quote_name
+        self.model, self.fields = model, list(model._meta.concrete_fields)
+        self.columns = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)
+        self.attnames = [field.attname for field in self.fields]
+        self.converters = []
+        for field in self.fields:
+            col = field.get_col(model._meta.db_table)
+            self.converters.append((connection.ops.get_db_converters(col) + col.get_db_converters(connection), col))
+
+    def instance(self, values):
+        converted = []
+        for value, (functions, col) in zip(values, self.converters, strict=True):
+            for function in functions:
+                value = function(value, col, connection)
+            converted.append(value)
+        return self.model.from_db(connection.alias, self.attnames, converted)
+
+
+@functools.cache
+def _token_sql(vendor: str) -> tuple[str, _Rows, _Rows]:
+    """The device token lookup's one query (`api_token_authenticate`), made once per process: the
+    token and its user by the token's hash, written out rather than built by the ORM on every check
+    (building it cost more than running it). Parameters: the hash, now, True."""
+    quote = connection.ops.quote_name
+    tokens, users = _Rows(ApiToken, "t"), _Rows(User, "u")
+    column = {name: quote(ApiToken._meta.get_field(name).column) for name in ("user", "token_hash", "revoked_at")}
+    sql = (
+        f"SELECT {tokens.columns}, {users.columns} FROM {quote(ApiToken._meta.db_table)} t"
+        f" JOIN {quote(User._meta.db_table)} u ON u.{quote(User._meta.pk.column)} = t.{column['user']}"
+        f" WHERE t.{column['token_hash']} = %s AND t.{column['revoked_at']} IS NULL"
+        f" AND t.{quote(ApiToken._meta.get_field('expires_at').column)} > %s"
+        f" AND u.{quote(User._meta.get_field('is_active').column)} = %s"
+    )
+    return sql, tokens, users
+
+
 def api_token_authenticate(raw_token: str) -> ApiToken | None:
     """The token a device sent, with its user, if it still signs the device in: not expired, not
-    signed out, and its account active. Notes when it was last used (every few minutes at most)."""
-    token = (
-        ApiToken.objects.active()
-        .select_related("user")
-        .filter(token_hash=hash_token(raw_token or ""), user__is_active=True)
-        .first()
-    )
-    if token is None:
-        return None
+    signed out, and its account active (`ApiToken.objects.active()`, in one query of its own). Notes
+    when it was last used (every few minutes at most)."""
     now = timezone.now()
+    sql, tokens, users = _token_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hash_token(raw_token or ""), connection.ops.adapt_datetimefield_value(now), True])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(tokens.fields)
+    token = tokens.instance(row[:split])
+    token.user = users.instance(row[split:])
     if token.last_used_at is None or token.last_used_at < now - TOKEN_LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+@functools.cache
+def _product_sql(vendor: str) -> tuple[str, _Rows]:
+    quote = connection.ops.quote_name
+    rows = _Rows(Product, "p")
+    code = quote(Product._meta.get_field("code").column)
+    return f"SELECT {rows.columns} FROM {quote(Product._meta.db_table)} p WHERE p.{code} = %s", rows
+
+
+def product_by_code(code: str) -> Product | None:
+    """The product the licence check asks about (Product.code is unique), in a query written out once
+    per process like the token's."""
+    sql, rows = _product_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [code])
+        row = cursor.fetchone()
+    return None if row is None else rows.instance(row)
 
 
 def api_tokens_for(member: Member):

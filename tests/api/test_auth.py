@@ -314,3 +314,25 @@ def test_the_openapi_description_lists_the_contract(client, db):
 
 def test_there_is_no_docs_page_that_would_need_a_cdn(client, db):
     assert client.get("/api/v1/docs").status_code == 404
+
+
+def test_the_token_lookup_written_out_reads_the_same_token_and_user_as_the_orm(api, world):
+    # R-S2: api_token_authenticate's hand-written query (one per check) gives the rows the ORM would,
+    # converted alike (moments aware, on SQLite too), and none for a token signed out since.
+    from licensing.accounts.devices import api_token_authenticate
+
+    raw = api.token("user@example.com")
+    ApiToken.objects.update(last_used_at=timezone.now())  # no write of "last used" in between
+    expected = ApiToken.objects.select_related("user").get()
+
+    token = api_token_authenticate(raw)
+
+    fields = [field.attname for field in ApiToken._meta.concrete_fields]
+    assert [getattr(token, name) for name in fields] == [getattr(expected, name) for name in fields]
+    user_fields = [field.attname for field in type(expected.user)._meta.concrete_fields]
+    assert [getattr(token.user, name) for name in user_fields] == [getattr(expected.user, name) for name in user_fields]
+    assert timezone.is_aware(token.expires_at)
+    assert token.user.email == "user@example.com"
+    assert not token._state.adding
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert api_token_authenticate(raw) is None
