@@ -175,6 +175,7 @@ def api_token_authenticate(raw_token: str) -> ApiToken | None:
 
 @functools.cache
 def _product_sql(vendor: str) -> tuple[str, _Rows]:
+    """`product_by_code`'s query, made once per process. Parameter: the code."""
     quote = connection.ops.quote_name
     rows = _Rows(Product, "p")
     code = quote(Product._meta.get_field("code").column)

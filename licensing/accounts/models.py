@@ -164,7 +164,9 @@ class Invitation(models.Model):
 
 class ApiTokenQuerySet(models.QuerySet):
     def active(self) -> "ApiTokenQuerySet":
-        """Tokens that still sign their device in: neither revoked nor expired."""
+        """Tokens that still sign their device in: neither revoked nor expired. The licence check reads
+        the same two conditions in its query written out by hand (`devices._token_sql`); the tests of an
+        expired and of a signed-out token (tests/api/test_auth.py) hold both to them."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
