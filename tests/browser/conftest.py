@@ -27,6 +27,17 @@ TIMEOUT_MS = 30_000
 EXPECT_TIMEOUT_MS = 20_000
 
 
+def motion(request) -> str:
+    """The `reduced_motion` a test's browser asks for: "reduce" unless the test is marked `motion`.
+
+    With reduced motion the site's stylesheet turns its transitions off, so a dialog stands still
+    the moment it is shown. While Bootstrap slides it in (300 ms), a click on a loaded machine could
+    press the mouse on a checkbox and release it 1 px lower, beside it: no click, "Clicking the
+    checkbox did not change its state" (test_mark_and_unmark_a_guest_user failed so once in CI).
+    The tests of the fade itself ask for it with `@pytest.mark.motion`."""
+    return "no-preference" if request.node.get_closest_marker("motion") else "reduce"
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Chromium, for the tests of one module.
@@ -58,10 +69,15 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, request):
     """A fresh browser context (no cookies) on the live server, with CSP violations and JavaScript
     errors collected in `page.problems`: a test can assert there were none."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 860}, locale="en-GB")
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1366, "height": 860},
+        locale="en-GB",
+        reduced_motion=motion(request),
+    )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     problems = []

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, ngettext
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import MOVE_OVER_ALLOCATED, assignment_create
 from licensing.teams.models import Member, Team
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import TIMEOUT_MS, motion
 from tests.factories import AssignmentFactory, ProductFactory, SubscriptionFactory
 from tests.teams.test_member_views import give_names
 
@@ -51,11 +51,14 @@ def tn(lang):
 
 
 @pytest.fixture
-def guide(browser, live_server, world, lang, t):
+def guide(browser, live_server, world, lang, t, request):
     """A browser that speaks `lang`, signed in as the primary admin of Design, on the home page."""
     give_names(world)
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1366, "height": 860}, locale=LOCALES[lang]
+        base_url=live_server.url,
+        viewport={"width": 1366, "height": 860},
+        locale=LOCALES[lang],
+        reduced_motion=motion(request),
     )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)  # and expect() waits up to EXPECT_TIMEOUT_MS (conftest.py)
@@ -133,6 +136,7 @@ def test_invite_users_shows_the_new_person_as_invited(guide, t, world, lang, scr
     assert not member.assignments.exists()
 
 
+@pytest.mark.motion
 def test_typing_while_the_invite_dialog_fades_in_loses_no_letters(guide, t, world):
     # A person types as soon as the fields appear; the end of the fade used to take the focus away.
     page = guide
@@ -347,6 +351,28 @@ def test_mark_and_unmark_a_guest_user(guide, t, world):
         expect(dialog(page)).to_be_hidden()
         world.user.refresh_from_db()
         assert world.user.is_guest is guest
+
+
+def slide(page) -> str:
+    """How long the open dialog takes to slide in, as the browser computes it ("0s": it does not)."""
+    expect(page.locator("#sk-dialog.show")).to_be_visible()
+    return page.locator("#sk-dialog .modal-dialog").evaluate("node => getComputedStyle(node).transitionDuration")
+
+
+def test_a_dialog_stands_still_for_someone_who_asks_for_reduced_motion(guide, t, world):
+    # The browser tests ask for reduced motion (conftest.motion); so may a person, in their system's settings.
+    page = guide
+    open_user(page, t, world.user.user.get_full_name())
+    page.get_by_role("link", name=t("Change role")).click()
+    assert slide(page) == "0s"
+
+
+@pytest.mark.motion
+def test_a_dialog_slides_in_for_everyone_else(guide, t, world):
+    page = guide
+    open_user(page, t, world.user.user.get_full_name())
+    page.get_by_role("link", name=t("Change role")).click()
+    assert slide(page) != "0s"
 
 
 # --- Teams ------------------------------------------------------------------------------------------
