@@ -580,6 +580,14 @@ def rate_cell(rate: float, baseline: float) -> str:
     return f"{rate:.0f} / {baseline:.0f} = {rate / baseline:.0%} {verdict(rate >= 0.7 * baseline)}"
 
 
+MISSING = "not measured"
+
+
+def measured(r: dict, key: str, cell) -> str:
+    """`cell(r)`, or "not measured" when this run did not measure `key` (`--items` without earlier figures)."""
+    return cell(r) if key in r else MISSING
+
+
 def table(results: list[dict], options) -> str:
     out = []
     labels = [r["label"] for r in results]
@@ -590,6 +598,9 @@ def table(results: list[dict], options) -> str:
     for name, _url, _admin, _what in pages(first, "big"):
         cells = []
         for r in results:
+            if "queries" not in r:
+                cells.append(MISSING)
+                continue
             q = r["queries"][name]
             ok = q["big"] <= q["small"] and q["big"] <= 15  # not growing with the rows
             cells.append(f"{q['small']} → {q['big']} {verdict(ok)}")
@@ -600,6 +611,9 @@ def table(results: list[dict], options) -> str:
     for name, _url, admin, what in pages(first, "big"):
         cells = []
         for r in results:
+            if "times" not in r:
+                cells.append(MISSING)
+                continue
             t = r["times"][name]
             if admin:
                 ratio = t / r["baselines"][admin]
@@ -630,18 +644,28 @@ def table(results: list[dict], options) -> str:
         ),
     ]
     for name, goal, cell in rows:
-        out.append(f"| {name} | {goal} | " + " | ".join(cell(r) for r in results) + " |")
+        out.append(f"| {name} | {goal} | " + " | ".join(measured(r, "licence", cell) for r in results) + " |")
     out += ["", f"### 4. CSV import of {IMPORT_ROWS:,} rows into the large team", "", head, rule]
     for name, key in (("preview", "preview"), ("confirm", "confirm")):
         out.append(
             f"| {name} | ≤ 5 s | "
-            + " | ".join(f"{r['import'][key]:.1f} s {verdict(r['import'][key] <= 5)}" for r in results)
+            + " | ".join(
+                measured(r, "import", lambda r, key=key: f"{r['import'][key]:.1f} s {verdict(r['import'][key] <= 5)}")
+                for r in results
+            )
             + " |"
         )
-    out.append("| invited | 5,000 | " + " | ".join(f"{r['import']['invited']:,}" for r in results) + " |")
+    out.append(
+        "| invited | 5,000 | "
+        + " | ".join(measured(r, "import", lambda r: f"{r['import']['invited']:,}") for r in results)
+        + " |"
+    )
     out.append(
         "| peak RSS of the process | | "
-        + " | ".join(f"{r['import']['rss']} MiB ({r['import']['rss_before']} MiB before)" for r in results)
+        + " | ".join(
+            measured(r, "import", lambda r: f"{r['import']['rss']} MiB ({r['import']['rss_before']} MiB before)")
+            for r in results
+        )
         + " |"
     )
     out += ["", f"### 5. Seat-usage CSV (By User, all teams, {options.days} days)", ""]
@@ -651,10 +675,17 @@ def table(results: list[dict], options) -> str:
         out += [head, rule]
         out.append(
             "| rows, size | | "
-            + " | ".join(f"{r['export']['rows']:,}, {r['export']['mib']:.1f} MiB" for r in results)
+            + " | ".join(
+                measured(r, "export", lambda r: f"{r['export']['rows']:,}, {r['export']['mib']:.1f} MiB")
+                for r in results
+            )
             + " |"
         )
-        out.append("| time | | " + " | ".join(f"{r['export']['wall']:.1f} s" for r in results) + " |")
+        out.append(
+            "| time | | "
+            + " | ".join(measured(r, "export", lambda r: f"{r['export']['wall']:.1f} s") for r in results)
+            + " |"
+        )
 
         def copy_cell(r: dict) -> str:
             e = r["export"]
@@ -666,13 +697,21 @@ def table(results: list[dict], options) -> str:
             return f"COPY {e['copy_wall']:.1f} s ({e['copy_rows']:,} rows): {share:.0%} {verdict(share >= 0.5)}"
 
         out.append(
-            "| rate against COPY of the same query | ≥ 50% | " + " | ".join(copy_cell(r) for r in results) + " |"
+            "| rate against COPY of the same query | ≥ 50% | "
+            + " | ".join(measured(r, "export", copy_cell) for r in results)
+            + " |"
         )
         out.append(
             "| peak RSS of the process | < 150 MB | "
             + " | ".join(
-                f"{r['export']['rss']} MiB ({r['export']['rss_before']} before) "
-                f"{verdict(r['export']['rss'] * 1.048576 < 150)}"
+                measured(
+                    r,
+                    "export",
+                    lambda r: (
+                        f"{r['export']['rss']} MiB ({r['export']['rss_before']} before) "
+                        f"{verdict(r['export']['rss'] * 1.048576 < 150)}"
+                    ),
+                )
                 for r in results
             )
             + " |"
