@@ -45,6 +45,8 @@ def safe_cell(value) -> str:
     numbers are written as they are (``-3`` is a number, not a formula); any other text that
     begins with ``=`` ``+`` ``-`` ``@``, a tab or a carriage return gets a leading single quote.
     """
+    if type(value) is str:  # most cells: told first
+        return _neutral(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -53,14 +55,25 @@ def safe_cell(value) -> str:
         return str(value)
     if isinstance(value, datetime.date | datetime.time):  # datetime is a date too
         return value.isoformat()
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return _neutral(str(value))
+
+
+def _neutral(text: str) -> str:
+    """`text` with a leading single quote if a spreadsheet would take it for a formula."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _cell(value):
-    """A number as it is (written bare); anything else as `safe_cell` text (written in quotes)."""
+    """A number as it is (written bare); anything else as `safe_cell` text (written in quotes).
+
+    Text and whole numbers, most cells of an export, are told by their exact type first: an export of
+    57,759 rows calls this some 460,000 times, and the isinstance() chain of `safe_cell` was a quarter
+    of its Python time."""
+    kind = type(value)
+    if kind is str:
+        return _neutral(value)
+    if kind is int or kind is float:
+        return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     return safe_cell(value)

@@ -51,6 +51,17 @@ def test_safe_cell_turns_other_objects_into_their_text():
     assert safe_cell(Named()) == "'=evil()"
 
 
+def test_text_of_every_kind_is_neutralised_in_the_file_as_in_safe_cell():
+    # _cell tells plain str, int and float by their exact type first (the export's speed); a str
+    # subclass (a translated or "safe" string), a bool and a Decimal take the long way.
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    row = ["=1+1", mark_safe("+31 6"), gettext_lazy("-x"), "plain", 7, 2.5, True, Decimal("-1.50"), None]
+    body = _body(csv_response("x.csv", ["h"], [row])).decode("utf-8-sig")
+    assert body.splitlines()[1] == '"\'=1+1","\'+31 6","\'-x","plain",7,2.5,"true","-1.50",""'
+
+
 def test_csv_response_is_a_streamed_utf8_download_with_bom_and_file_name():
     response = csv_response("activity-design-2026-08-30-to-2026-11-28.csv", ["who", "what"], [["Zoë", "→"]])
 

@@ -241,6 +241,9 @@ def seat_usage_export_users(request, team_id: int):
     filters = UserFilterForm(request.GET, products=report_products(report.team_ids, report.period, today=report.today))
     table = UserUsageTable(_user_rows(report, filters), period=report.period, all_teams=report.all_teams)
     RequestConfig(request, paginate=False).configure(table)  # the order of the screen
+    # The day of the assignment in the portal's time zone, looked up once rather than per row
+    # (timezone.localdate() asks for the current time zone every time).
+    zone = timezone.get_current_timezone()
     rows = (
         [
             row["team_name"],
@@ -250,7 +253,7 @@ def seat_usage_export_users(request, team_id: int):
             row["last_name"],
             row["days_used"],
             row["last_used"],
-            timezone.localdate(row["assigned_at"]) if row["assigned_at"] else None,
+            row["assigned_at"].astimezone(zone).date() if row["assigned_at"] else None,
         ]
         for row in table.data.data.iterator(chunk_size=2000)
     )

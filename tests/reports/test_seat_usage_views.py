@@ -385,3 +385,22 @@ def test_by_user_of_one_team_counts_its_rows_without_a_count_query(client, usage
     assert total > 50
     assert response.context["table"].paginator.count == total
     assert response.context["table"].paginator.num_pages == 2
+
+
+def test_the_users_export_gives_the_day_of_assignment_in_the_portals_time_zone(client, usage):
+    # R-R2: "assigned_on" is the day in the portal's time zone (Europe/Amsterdam), in both halves of
+    # the rows: a seat used in the period (David) and one not used (Gerrit). 23:30 UTC is 00:30 there.
+    from datetime import UTC, datetime
+
+    w = usage.world
+    late = datetime(2025, 3, 4, 23, 30, tzinfo=UTC)
+    Assignment.objects.filter(pk__in=[usage.seats["david-draft"].pk, usage.seats["gerrit-draft"].pk]).update(
+        assigned_at=late
+    )
+    sign_in(client, w, "primary")
+    _, table = download(client.get(url(w.team, "seat-usage-export-users", **WEEK)))
+    header, rows = table[0], table[1:]
+    assert header[-1] == "assigned_on"
+    assigned = {(row[1], row[2]): row[-1] for row in rows}
+    assert assigned[(w.product.name, w.user.user.email)] == "2025-03-05"
+    assert assigned[(w.product.name, w.guest.user.email)] == "2025-03-05"
