@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Product
 from licensing.teams.filters import team_products
-from licensing.teams.models import Team
+from licensing.teams.models import Member, Team
 
 DATES_REVERSED = _("The start date is after the end date.")
 # Far-off dates are typos (a year 0001 or 9999 also overflows the time-zone arithmetic).
@@ -52,11 +52,16 @@ def person_label(name: str, email: str) -> str:
 
 def people_choices(team: Team, chosen=None) -> list[tuple]:
     """The options of the User filter: the team's members by name (none above MAX_PEOPLE_CHOICES),
-    and the person chosen, if not among them (a deleted member picked from the log)."""
+    and the person chosen, if not among them (a deleted member picked from the log).
+
+    The names are sorted among at most MAX_PEOPLE_CHOICES + 1 members, taken in the index first: a
+    team with more gets no list anyway, and sorting all of a team of 27,501 by name to find that out
+    took 35 ms. With 500 or fewer, that subquery holds them all."""
+    some = team.members.order_by().values("pk")[: MAX_PEOPLE_CHOICES + 1]
     members = list(
-        team.members.order_by(Lower("user__last_name"), Lower("user__first_name"), Lower("user__email")).values_list(
-            "user_id", "user__first_name", "user__last_name", "user__email"
-        )[: MAX_PEOPLE_CHOICES + 1]
+        Member.objects.filter(pk__in=some)
+        .order_by(Lower("user__last_name"), Lower("user__first_name"), Lower("user__email"))
+        .values_list("user_id", "user__first_name", "user__last_name", "user__email")
     )
     if len(members) > MAX_PEOPLE_CHOICES:
         members = []

