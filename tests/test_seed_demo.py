@@ -22,6 +22,8 @@ from licensing.subscriptions.demo import BULK_CUSTOMER, CATALOGUE, DEMO_CUSTOMER
 from licensing.subscriptions.models import Assignment, Contract, Product, SeatUsage, Subscription
 from licensing.subscriptions.services import subscription_move_blockers
 from licensing.teams.models import Customer, Member, Team
+from tests.subscriptions.test_usage_months import actual as usage_months
+from tests.subscriptions.test_usage_months import expected as expected_months
 
 pytestmark = pytest.mark.django_db
 
@@ -214,9 +216,11 @@ def test_a_second_run_changes_nothing(demo):
 
 
 def test_reset_deletes_the_demo_and_builds_it_again(customer):
+    assert usage_months() == expected_months() != {}
     before = counts()
     output = seed("--reset")
     assert counts() == before
+    assert usage_months() == expected_months()  # the purge's months went with it, the new ones came
     assert Customer.objects.get(name=DEMO_CUSTOMER).pk != customer.pk
     assert "Deleted" in output
 
@@ -236,6 +240,8 @@ def test_users_option_builds_a_large_customer_within_the_rules(demo):
     assert not Assignment.objects.filter(member__team__customer=large, items=None).exists()
     assert Invitation.objects.filter(member__team__customer=large).count() == members.filter(status="invited").count()
     assert SeatUsage.objects.filter(team__customer=large).count() > 300
+    # Loaded without the triggers per row, the seat usage by the month was built once at the end.
+    assert usage_months() == expected_months()
     assert ActivityEvent.objects.filter(team__customer=large).count() <= 4 + 4 * len(CATALOGUE)
     assert "exists already" in seed("--users", "300")
 

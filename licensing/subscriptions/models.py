@@ -360,3 +360,27 @@ class SeatUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.product} · {self.day}"
+
+
+class SeatUsageMonth(models.Model):
+    """The days of a month on which a user used a product, seated in a team, as a bit mask: SeatUsage
+    a month to a row, for the seat-usage reports (R-R1). Never written by the application: database
+    triggers on SeatUsage keep it (usage_months.py)."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False)
+    month = models.IntegerField(help_text="year * 12 + month - 1")
+    days = models.IntegerField(help_text="bit d - 1 set: used on day d of the month")
+
+    class Meta:
+        constraints = [
+            # The triggers' upsert; also "any use of this seat in these months" for a report's idle seats.
+            models.UniqueConstraint(fields=["team", "user", "product", "month"], name="seat_usage_month_one_row"),
+            models.CheckConstraint(condition=Q(days__gt=0), name="seat_usage_month_some_day"),
+        ]
+        # A team's months of a report, with every column read: never the table itself.
+        indexes = [models.Index(fields=["team", "month", "product", "user", "days"], name="seat_usage_month_team")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.product_id} · {self.team_id} · {self.month}"

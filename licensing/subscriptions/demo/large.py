@@ -31,6 +31,7 @@ from licensing.subscriptions.demo.usage import (
     usage_window,
 )
 from licensing.subscriptions.models import Assignment, Contract, Product, SeatUsage, Subscription
+from licensing.subscriptions.usage_months import months_suspended
 from licensing.teams.models import Customer, Member, Team
 
 BULK_CUSTOMER = "Rijnmond Infra Groep N.V."
@@ -260,8 +261,10 @@ def bulk_build(n: int, out: Callable[[str], None] = print, *, usage_days: int = 
         db_days = {day: day_value.get_db_prep_save(day, connection) for day, _weekday in window}
         team_ids = [team.pk for team in teams]
 
+        # Neither the plain indexes nor the months (usage_months.py) row by row: each once at the end.
         loading = indexes_built_after(SeatUsage) if window else nullcontext()
-        with loading:
+        months = months_suspended(team_ids) if window else nullcontext()
+        with loading, months:
             for start in range(0, len(plan), BATCH_SIZE):
                 chunk = plan[start : start + BATCH_SIZE]
                 pairs = [(person, products[code], products[code].pk) for person in chunk for code in person.products]
