@@ -122,6 +122,19 @@ def months_in(teams: list[int], period: Period) -> QuerySet:
     )
 
 
+def seat_used_in(period: Period) -> QuerySet:
+    """The months, with a day in `period`, of the seat of an assignment (OuterRef): for Exists().
+    Without `team__in`: a second condition on the team next to the outer one's would have SQLite
+    take the index on (team, month, ...), scanning the team's months for every assignment."""
+    first, last = month_number(period.start), month_number(period.end)
+    return (
+        SeatUsageMonth.objects.filter(**SAME_SEAT, month__gte=first, month__lte=last)
+        .alias(used=masked_days(period))
+        .filter(used__gt=0)
+        .order_by()
+    )
+
+
 class BitCount(Func):
     """The number of bits set in an integer below 2**31: days of use in a month. PostgreSQL counts
     them itself; SQLite by halves, quarters and bytes (the "SWAR" popcount), in plain arithmetic."""
@@ -234,7 +247,7 @@ def products_with_seats(teams: list[int], period: Period, *, today: date, used: 
     product = OuterRef("pk")
     active = Subscription.objects.active(today).filter(team__in=teams)
     assignments = Assignment.objects.filter(member__team__in=teams)
-    used_seat = months_in(teams, period).filter(**SAME_SEAT)
+    used_seat = seat_used_in(period)
     return (
         report_products(teams, period, today=today, used=used)
         .annotate(
@@ -265,23 +278,16 @@ def product_usage(teams: list[int], period: Period, *, today: date, daily: bool 
     }
     if not daily:
         return list(rows.values())
-    if len(teams) > 1:
-        # Across teams someone may have a month in each, and the same day in both: distinct users
-        # per day, from the days themselves. Grouped by day first, the order of the index on (team,
-        # day, product); Count("user"), a column of that index: PostgreSQL reads the index alone.
-        daily = usage_in(teams, period).order_by().values("day", "product").annotate(n=Count("user", distinct=True))
-        for product_id, day, n in daily.values_list("product", "day", "n"):
-            rows[product_id].daily[(day - period.start).days] = n
-        return list(rows.values())
-    # In one team a user has one month per product at most: the users of day d of a month are the
-    # months with bit d - 1 set, summed per product and month, 31 sums over the same rows.
-    bits = {f"d{bit}": Sum(F("days").bitrightshift(bit).bitand(1)) for bit in range(31)}
-    for group in months.values("product", "month").annotate(**bits):
-        first = month_first_day(group["month"])
-        for bit in range(31):
-            offset = (first - period.start).days + bit
-            if 0 <= offset < period.days and group[f"d{bit}"]:
-                rows[group["product"]].daily[offset] = group[f"d{bit}"]
+    # From the days themselves, grouped by day first: the order of the index on (team, day, product),
+    # read without a sort (SQLite: 62 ms for 30 days of 27,501 members, against 102 ms for 31 sums of
+    # bits over their months). In one team a user has at most one row per product and day (SeatUsage's
+    # unique constraint): counting rows is counting users, without the sort that DISTINCT costs.
+    # Across teams someone may have a row in each. Count("day"), not Count("pk"): the index holds the
+    # day, not the id (PostgreSQL then reads the index alone, never the table).
+    users_that_day = Count("user", distinct=True) if len(teams) > 1 else Count("day")
+    daily = usage_in(teams, period).order_by().values("day", "product").annotate(n=users_that_day)
+    for product_id, day, n in daily.values_list("product", "day", "n"):
+        rows[product_id].daily[(day - period.start).days] = n
     return list(rows.values())
 
 
@@ -357,7 +363,7 @@ def _filtered(teams: list[int], period: Period, *, search: str, product: Product
 
 def _idle(assignments: QuerySet, teams: list[int], period: Period) -> QuerySet:
     """`assignments` whose user did not use the product in that team in the period."""
-    return assignments.exclude(Exists(months_in(teams, period).filter(**SAME_SEAT)))
+    return assignments.exclude(Exists(seat_used_in(period)))
 
 
 def user_usage(

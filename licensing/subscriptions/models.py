@@ -368,7 +368,9 @@ class SeatUsageMonth(models.Model):
     triggers on SeatUsage keep it (usage_months.py)."""
 
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of their own (a deleted user's or product's months are found by a scan, as their days
+    # are): the indexes below start with the team.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False)
     month = models.IntegerField(help_text="year * 12 + month - 1")
     days = models.IntegerField(help_text="bit d - 1 set: used on day d of the month")
@@ -379,8 +381,15 @@ class SeatUsageMonth(models.Model):
             models.UniqueConstraint(fields=["team", "user", "product", "month"], name="seat_usage_month_one_row"),
             models.CheckConstraint(condition=Q(days__gt=0), name="seat_usage_month_some_day"),
         ]
-        # A team's months of a report, with every column read: never the table itself.
-        indexes = [models.Index(fields=["team", "month", "product", "user", "days"], name="seat_usage_month_team")]
+        # Both hold every column, so a report never reads the table itself:
+        # - (team, month, product, user, days): a team's months of a report;
+        # - (team, user, product, month, days): one seat's months, "was this assigned seat used in the
+        #   range?" for every assignment. The unique index has the same keys but not the days, and
+        #   SQLite then prefers the first index, scanning the team's months once per assignment.
+        indexes = [
+            models.Index(fields=["team", "month", "product", "user", "days"], name="seat_usage_month_team"),
+            models.Index(fields=["team", "user", "product", "month", "days"], name="seat_usage_month_seat"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.product_id} · {self.team_id} · {self.month}"

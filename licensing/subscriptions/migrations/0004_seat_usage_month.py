@@ -39,10 +39,10 @@ class Migration(migrations.Migration):
                 ('days', models.IntegerField(help_text='bit d - 1 set: used on day d of the month')),
                 ('product', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='subscriptions.product')),
                 ('team', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='teams.team')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'indexes': [models.Index(fields=['team', 'month', 'product', 'user', 'days'], name='seat_usage_month_team')],
+                'indexes': [models.Index(fields=['team', 'month', 'product', 'user', 'days'], name='seat_usage_month_team'), models.Index(fields=['team', 'user', 'product', 'month', 'days'], name='seat_usage_month_seat')],
                 'constraints': [models.UniqueConstraint(fields=('team', 'user', 'product', 'month'), name='seat_usage_month_one_row'), models.CheckConstraint(condition=models.Q(('days__gt', 0)), name='seat_usage_month_some_day')],
             },
         ),
