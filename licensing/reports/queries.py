@@ -36,6 +36,7 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
@@ -366,6 +367,21 @@ def _idle(assignments: QuerySet, teams: list[int], period: Period) -> QuerySet:
     return assignments.exclude(Exists(seat_used_in(period)))
 
 
+def _seat_total(months: QuerySet, aggregate) -> Subquery:
+    """`aggregate` over `months`, the months of one seat (OuterRef): a correlated subquery."""
+    return Subquery(
+        months.values("team").annotate(total=aggregate).values("total"), output_field=aggregate.output_field
+    )
+
+
+def _unassigned(teams: list[int]):
+    """The usage months (OuterRef) whose user holds no seat of the product in that team now."""
+    held = Assignment.objects.filter(
+        member__team=OuterRef("team"), member__user=OuterRef("user"), product=OuterRef("product")
+    )
+    return ~Exists(held)
+
+
 def user_usage(
     teams: list[int],
     period: Period,
@@ -378,34 +394,42 @@ def user_usage(
     product, with `days_used`, `last_used`, and `assignment_key` and `assigned_at` (None when the
     user holds no seat of the product there now), ordered by name.
 
-    The rows are those who used a product in the period (grouped usage, so someone unassigned since
-    is listed too), UNION ALL the current assignments without use in the period. In the first half
-    every column but the three keys and the two aggregates is a correlated subquery on the group's
-    keys: the GROUP BY stays on the keys, and names are looked up once per row of the result, not
-    once per day of usage. The search filters on a subquery of matching users for the same reason.
+    The rows are the current assignments, used in the period or not (a plain join of assignment,
+    member, user, product and team, with the seat's days in the period and its last use from its own
+    months, two lookups in the index on (team, user, product, month, days)), UNION ALL the seats used
+    in the period that nobody holds now (unassigned since): grouped usage months of which only the
+    few such groups get their names, by correlated subqueries on the group's keys.
 
-    `unused_only`: only the second half, "assigned but not used in this range" (R-R1's seats to
-    reclaim)."""
+    `unused_only`: only the assignments without use in the period, "assigned but not used in this
+    range" (R-R1's seats to reclaim), with the last use before it, if any."""
     usage, assignments = _filtered(teams, period, search=search, product=product)
-    # Assigned but not used in the period, with the last use before it, if any: the latest month up
-    # to the period's first with a day before the period.
-    first = month_number(period.start)
+    seat = SeatUsageMonth.objects.filter(**SAME_SEAT).order_by()
+    first, last = month_number(period.start), month_number(period.end)
+    in_period = seat.filter(month__gte=first, month__lte=last).alias(used=masked_days(period)).filter(used__gt=0)
+    # The last use before the period: the latest month up to the period's first with a day before it.
     earlier = Case(When(month=first, then=Value(_days_to(period.start.day - 1))), default=Value(ALL_DAYS))
     before = (
-        SeatUsageMonth.objects.filter(**SAME_SEAT, month__lte=first)
+        seat.filter(month__lte=first)
         .alias(earlier=F("days").bitand(earlier))
         .filter(earlier__gt=0)
         .order_by("-month")
         .values(last=day_number(F("earlier")))
     )
-    idle = (
-        _idle(assignments, teams, period)
-        .annotate(
+    if unused_only:
+        assignments = assignments.exclude(Exists(seat_used_in(period)))
+        days_used, last_used = Value(0), Subquery(before[:1], output_field=DayNumberField())
+    else:
+        days_used = Coalesce(_seat_total(in_period, Sum(BitCount(F("used")))), Value(0))
+        last_in_period = _seat_total(in_period, Max(day_number(F("used")), output_field=DayNumberField()))
+        # COALESCE reads its second argument only when the first is NULL: for the idle seats.
+        last_used = Coalesce(last_in_period, Subquery(before[:1]), output_field=DayNumberField())
+    held = (
+        assignments.annotate(
             team_key=F("member__team"),
             user_key=F("member__user"),
             product_key=F("product"),
-            days_used=Value(0),
-            last_used=Subquery(before[:1], output_field=DayNumberField()),
+            days_used=days_used,
+            last_used=last_used,
             team_name=F("member__team__name"),
             email=F("member__user__email"),
             first_name=F("member__user__first_name"),
@@ -413,25 +437,24 @@ def user_usage(
             product_name=F("product__name"),
             member_key=F("member"),
             assignment_key=F("pk"),
+            sort_last=Lower("member__user__last_name"),
+            sort_first=Lower("member__user__first_name"),
+            sort_email=Lower("member__user__email"),
         )
-        .annotate(**_sort_keys())
         .values(*USER_COLUMNS)
         .order_by()
     )
     if unused_only:
-        return idle.order_by(*NAME_ORDER)
+        return held.order_by(*NAME_ORDER)
 
-    # Used in the period, grouped per team, user and product. The aggregates come first: the columns
-    # annotated after them are not added to the GROUP BY (their outer references are the keys).
+    # Used in the period but held by nobody now, grouped per team, user and product. The aggregates
+    # come first: the columns annotated after them are not added to the GROUP BY (their outer
+    # references are the keys).
     group = {"team": OuterRef("team_key"), "user": OuterRef("user_key"), "product": OuterRef("product_key")}
-    held = Assignment.objects.filter(
-        member__team=group["team"], member__user=group["user"], product=group["product"]
-    ).order_by()
     person = User.objects.filter(pk=group["user"]).order_by()
-    used = (
-        usage.values(team_key=F("team"), user_key=F("user"), product_key=F("product"))
-        # The months' days in the period, counted and the last of them; every column read is in the
-        # index (team, month, product, user, days): PostgreSQL reads the index alone.
+    gone = (
+        usage.filter(_unassigned(teams))
+        .values(team_key=F("team"), user_key=F("user"), product_key=F("product"))
         .annotate(
             days_used=Sum(BitCount(masked_days(period))),
             last_used=Max(day_number(masked_days(period)), output_field=DayNumberField()),
@@ -443,19 +466,15 @@ def user_usage(
             last_name=Subquery(person.values("last_name")),
             product_name=Subquery(Product.objects.filter(pk=group["product"]).order_by().values("name")),
             member_key=Subquery(Member.objects.filter(team=group["team"], user=group["user"]).order_by().values("pk")),
-            assignment_key=Subquery(held.values("pk")),
-            assigned_at=Subquery(held.values("assigned_at")),
-        )
-        .annotate(
-            # Subqueries, not Lower() over the columns above: an expression would join the GROUP BY
-            # (and SQLite would sort every usage row with the names, spilling to disk).
+            assignment_key=Value(None, output_field=IntegerField()),
+            assigned_at=Value(None, output_field=DateTimeField()),
             sort_last=Subquery(person.values(key=Lower("last_name"))),
             sort_first=Subquery(person.values(key=Lower("first_name"))),
             sort_email=Subquery(person.values(key=Lower("email"))),
         )
         .values(*USER_COLUMNS)
     )
-    return used.union(idle, all=True).order_by(*NAME_ORDER)
+    return held.union(gone, all=True).order_by(*NAME_ORDER)
 
 
 def user_usage_count(
@@ -473,13 +492,12 @@ def user_usage_count(
     With `products`, the report's By Product rows over the same teams and period, and one team and
     no search, it takes no query: in one team a user has at most one usage row per product and day,
     so a product's used rows are its users (`ProductUsage.users`) and its idle rows are its unused
-    seats (`ProductUsage.unused`, the same definition). Otherwise it counts the groups' keys alone,
-    and the idle assignments."""
+    seats (`ProductUsage.unused`, the same definition). Otherwise it counts the assignments (the
+    idle ones alone for `unused_only`), and the keys of the seats used but held by nobody now."""
     if products is not None and len(teams) == 1 and not search:
         chosen = [row for row in products if product is None or row.product.pk == product.pk]
         return sum(row.unused + (0 if unused_only else row.users) for row in chosen)
     usage, assignments = _filtered(teams, period, search=search, product=product)
-    idle = _idle(assignments, teams, period).count()
     if unused_only:
-        return idle
-    return idle + usage.values("team", "user", "product").distinct().count()
+        return _idle(assignments, teams, period).count()
+    return assignments.count() + usage.filter(_unassigned(teams)).values("team", "user", "product").distinct().count()
