@@ -236,7 +236,7 @@ def report_products(teams: list[int], period: Period, *, today: date, used: list
     of, or used in the period, by name. `used`: the primary keys of the products used in the period,
     when the caller has them already (the users per product): saves a pass over the period's usage."""
     active = Subscription.objects.active(today).filter(team__in=teams)
-    assignments = Assignment.objects.filter(member__team__in=teams)
+    assignments = Assignment.objects.filter(team__in=teams)
     used_products = months_in(teams, period).values("product") if used is None else used
     return Product.objects.filter(
         Q(pk__in=active.values("product")) | Q(pk__in=assignments.values("product")) | Q(pk__in=used_products)
@@ -244,35 +244,45 @@ def report_products(teams: list[int], period: Period, *, today: date, used: list
 
 
 def products_with_seats(teams: list[int], period: Period, *, today: date, used: list[int] | None = None) -> QuerySet:
-    """`report_products` with `seats_purchased`, `seats_assigned` and `unused` over the teams."""
+    """`report_products` with `seats_purchased` and `seats_assigned` over the teams. The assignments
+    are counted by their own copy of the team, in the index on (team, product, ...), without the
+    members."""
     product = OuterRef("pk")
     active = Subscription.objects.active(today).filter(team__in=teams)
-    assignments = Assignment.objects.filter(member__team__in=teams)
-    used_seat = seat_used_in(period)
+    assignments = Assignment.objects.filter(team__in=teams)
     return (
         report_products(teams, period, today=today, used=used)
         .annotate(
             seats_purchased=_count(active.filter(product=product), "seats", Sum),
             seats_assigned=_count(assignments.filter(product=product)),
-            unused=_count(assignments.filter(product=product).exclude(Exists(used_seat))),
         )
         .order_by("name", "pk")
     )
 
 
+def unused_seats(teams: list[int], period: Period) -> dict[int, int]:
+    """The assignments of the teams without a day of use of their seat in `period`, per product: one
+    pass over the assignments and their members (a subquery per product would read the team's
+    members once per product: PostgreSQL, 7 x 22 ms for a team of 27,501)."""
+    idle = Assignment.objects.filter(team__in=teams).exclude(Exists(seat_used_in(period))).order_by()
+    return dict(idle.values("product").annotate(n=Count("pk")).values_list("product", "n"))
+
+
 def product_usage(teams: list[int], period: Period, *, today: date, daily: bool = True) -> list[ProductUsage]:
-    """The By Product rows of a report, in three queries whatever the number of users or days: the
-    products with their seats, the distinct users per product, the distinct users per product and
-    day. `daily=False` leaves the last one out (and `daily` empty): the summary does not need it."""
+    """The By Product rows of a report, in four queries whatever the number of users or days: the
+    products with their seats, the distinct users per product, the unused seats per product, the
+    distinct users per product and day. `daily=False` leaves the last one out (and `daily` empty):
+    the summary does not need it."""
     months = months_in(teams, period)
     users = dict(months.values("product").annotate(n=Count("user", distinct=True)).values_list("product", "n"))
+    unused = unused_seats(teams, period)
     rows = {
         product.pk: ProductUsage(
             product=product,
             seats_purchased=product.seats_purchased,
             seats_assigned=product.seats_assigned,
             users=users.get(product.pk, 0),
-            unused=product.unused,
+            unused=unused.get(product.pk, 0),
             daily=[0] * period.days if daily else [],
         )
         for product in products_with_seats(teams, period, today=today, used=list(users))
@@ -348,7 +358,7 @@ def _sort_keys() -> dict:
 def _filtered(teams: list[int], period: Period, *, search: str, product: Product | None) -> tuple[QuerySet, QuerySet]:
     """The usage and the assignments of By User's rows with its filters."""
     usage = months_in(teams, period)
-    assignments = Assignment.objects.filter(member__team__in=teams)
+    assignments = Assignment.objects.filter(team__in=teams)
     if product is not None:
         usage, assignments = usage.filter(product=product), assignments.filter(product=product)
     if search:
