@@ -74,8 +74,10 @@ class Period:
         return [self.start + timedelta(days=i) for i in range(self.days)]
 
 
-# The seat of an assignment (OuterRef) in the usage rows.
-SAME_SEAT = {"user": OuterRef("member__user"), "product": OuterRef("product"), "team": OuterRef("member__team")}
+# The seat of an assignment (OuterRef) in the usage rows. The team by the assignment's own copy of
+# it: the assignments are chosen by that column, so PostgreSQL knows the months' team too (team = 4
+# and months.team = assignment.team), and reads only that team's months in an anti-join.
+SAME_SEAT = {"user": OuterRef("member__user"), "product": OuterRef("product"), "team": OuterRef("team")}
 
 
 def usage_in(teams: list[int], period: Period) -> QuerySet:
@@ -377,11 +379,18 @@ def _idle(assignments: QuerySet, teams: list[int], period: Period) -> QuerySet:
     return assignments.exclude(Exists(seat_used_in(period)))
 
 
-def _seat_total(months: QuerySet, aggregate) -> Subquery:
-    """`aggregate` over `months`, the months of one seat (OuterRef): a correlated subquery."""
-    return Subquery(
-        months.values("team").annotate(total=aggregate).values("total"), output_field=aggregate.output_field
-    )
+class _Total(Func):
+    """SUM() or MAX() in a subquery's SELECT without a GROUP BY: one row over the rows it finds, and
+    for PostgreSQL a plain Aggregate instead of a GroupAggregate on a constant key (an Aggregate
+    subclass would make Django add the GROUP BY)."""
+
+    contains_aggregate = False
+
+
+def _seat_total(months: QuerySet, function: str, expression, output_field) -> Subquery:
+    """`function` (SUM, MAX) of `expression` over `months`, the months of one seat (OuterRef)."""
+    total = months.annotate(total=_Total(expression, function=function, output_field=output_field))
+    return Subquery(total.values("total"), output_field=output_field)
 
 
 def _unassigned(teams: list[int]):
@@ -429,8 +438,8 @@ def user_usage(
         assignments = assignments.exclude(Exists(seat_used_in(period)))
         days_used, last_used = Value(0), Subquery(before[:1], output_field=DayNumberField())
     else:
-        days_used = Coalesce(_seat_total(in_period, Sum(BitCount(F("used")))), Value(0))
-        last_in_period = _seat_total(in_period, Max(day_number(F("used")), output_field=DayNumberField()))
+        days_used = Coalesce(_seat_total(in_period, "SUM", BitCount(F("used")), IntegerField()), Value(0))
+        last_in_period = _seat_total(in_period, "MAX", day_number(F("used")), DayNumberField())
         # COALESCE reads its second argument only when the first is NULL: for the idle seats.
         last_used = Coalesce(last_in_period, Subquery(before[:1]), output_field=DayNumberField())
     held = (
