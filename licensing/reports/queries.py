@@ -408,6 +408,8 @@ def user_usage(
     search: str = "",
     product: Product | None = None,
     unused_only: bool = False,
+    light: bool = False,
+    assignments_only: list[int] | None = None,
 ) -> QuerySet:
     """The By User rows of a report: a dict (keys USER_COLUMNS) per member (team and user) and
     product, with `days_used`, `last_used`, and `assignment_key` and `assigned_at` (None when the
@@ -420,8 +422,14 @@ def user_usage(
     few such groups get their names, by correlated subqueries on the group's keys.
 
     `unused_only`: only the assignments without use in the period, "assigned but not used in this
-    range" (R-R1's seats to reclaim), with the last use before it, if any."""
+    range" (R-R1's seats to reclaim), with the last use before it, if any.
+
+    For `UserUsageRows`, a page at a time: `light` leaves out of the assignments' rows what takes a
+    lookup per row (days used, last used: None), to be sorted and cut to a page first;
+    `assignments_only` gives the whole rows of those assignments alone (no union)."""
     usage, assignments = _filtered(teams, period, search=search, product=product)
+    if assignments_only is not None:
+        assignments = assignments.filter(pk__in=assignments_only)
     seat = SeatUsageMonth.objects.filter(**SAME_SEAT).order_by()
     first, last = month_number(period.start), month_number(period.end)
     in_period = seat.filter(month__gte=first, month__lte=last).alias(used=masked_days(period)).filter(used__gt=0)
@@ -442,6 +450,9 @@ def user_usage(
         last_in_period = _seat_total(in_period, "MAX", day_number(F("used")), DayNumberField())
         # COALESCE reads its second argument only when the first is NULL: for the idle seats.
         last_used = Coalesce(last_in_period, Subquery(before[:1]), output_field=DayNumberField())
+    if light:
+        days_used = Value(None, output_field=IntegerField())
+        last_used = Value(None, output_field=DayNumberField())
     held = (
         assignments.annotate(
             team_key=F("member__team"),
@@ -463,7 +474,7 @@ def user_usage(
         .values(*USER_COLUMNS)
         .order_by()
     )
-    if unused_only:
+    if unused_only or assignments_only is not None:
         return held.order_by(*NAME_ORDER)
 
     # Used in the period but held by nobody now, grouped per team, user and product. The aggregates
@@ -494,6 +505,58 @@ def user_usage(
         .values(*USER_COLUMNS)
     )
     return held.union(gone, all=True).order_by(*NAME_ORDER)
+
+
+# The columns a light row of user_usage has no value for: a sort on them needs the whole rows.
+LATE_COLUMNS = ("days_used", "last_used")
+
+
+def _names(ordering) -> set[str]:
+    names = set()
+    for key in ordering:
+        if isinstance(key, str):
+            names.add(key.lstrip("-"))
+        else:  # OrderBy(F(name))
+            names.update(ref.name for ref in key.flatten() if isinstance(ref, F))
+    return names
+
+
+class UserUsageRows:
+    """The rows of `user_usage` for a table that shows a page of them (UserUsageTable): sorted on
+    anything but days used and last used, the page is cut from the light rows (a join and the sort
+    keys, no lookup per row) and only its own assignments get their days used and last use, in a
+    second query of 50 rows; a sort on those two takes the whole rows, as the export does. Ordered
+    like a queryset (`order_by`), sliced like one; iterating it reads the whole rows."""
+
+    def __init__(self, teams: list[int], period: Period, ordering=NAME_ORDER, **filters):
+        self.teams, self.period, self.filters, self.ordering = teams, period, filters, tuple(ordering)
+
+    def rows(self, **extra) -> QuerySet:
+        return user_usage(self.teams, self.period, **self.filters, **extra).order_by(*self.ordering)
+
+    @property
+    def query(self):
+        return self.rows().query
+
+    def order_by(self, *ordering) -> "UserUsageRows":
+        return UserUsageRows(self.teams, self.period, ordering, **self.filters)
+
+    def count(self) -> int:
+        return user_usage_count(self.teams, self.period, **self.filters)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self):
+        return iter(self.rows())
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or _names(self.ordering) & set(LATE_COLUMNS):
+            return self.rows()[index]
+        page = list(self.rows(light=True)[index])
+        held = [row["assignment_key"] for row in page if row["assignment_key"] is not None]
+        whole = {row["assignment_key"]: row for row in self.rows(assignments_only=held)} if held else {}
+        return [whole.get(row["assignment_key"], row) if row["assignment_key"] is not None else row for row in page]
 
 
 def user_usage_count(

@@ -37,7 +37,15 @@ from django_tables2 import RequestConfig
 
 from licensing.reports.charts import usage_chart
 from licensing.reports.forms import ReportForm, UnassignForm, UserFilterForm
-from licensing.reports.queries import Period, product_usage, report_products, summary, user_usage, user_usage_count
+from licensing.reports.queries import (
+    Period,
+    UserUsageRows,
+    product_usage,
+    report_products,
+    summary,
+    user_usage,
+    user_usage_count,
+)
 from licensing.reports.tables import PER_PAGE, CountedPaginator, UserUsageTable, person_name
 from licensing.subscriptions.models import Assignment, Product
 from licensing.subscriptions.services import assignment_delete
@@ -132,14 +140,17 @@ def _user_filters(request_query: QueryDict, products: list) -> UserFilterForm:
     )
 
 
-def _user_rows(report: Report, filters: UserFilterForm):
-    return user_usage(
-        report.team_ids,
-        report.period,
-        search=filters.search,
-        product=filters.chosen_product,
-        unused_only=filters.unused_only,
-    )
+def _user_rows(report: Report, filters: UserFilterForm, *, paged: bool = False):
+    """By User's rows: a queryset of them all (the export), or for the table a page at a time
+    (UserUsageRows: the page's days used and last use computed for its rows alone)."""
+    arguments = {
+        "search": filters.search,
+        "product": filters.chosen_product,
+        "unused_only": filters.unused_only,
+    }
+    if paged:
+        return UserUsageRows(report.team_ids, report.period, **arguments)
+    return user_usage(report.team_ids, report.period, **arguments)
 
 
 def _user_count(report: Report, filters: UserFilterForm, products: list) -> int:
@@ -183,7 +194,8 @@ def seat_usage(request, team_id: int):
         # Whoever may see a team's report may unassign its seats (team_for_admin, administered_by).
         # No request= here: the table would paginate itself at once, counting its rows; RequestConfig
         # below does it once, with the count of _user_count.
-        table = UserUsageTable(_user_rows(report, filters), period=report.period, all_teams=report.all_teams)
+        rows = _user_rows(report, filters, paged=True)
+        table = UserUsageTable(rows, period=report.period, all_teams=report.all_teams)
         # The count from the figures above where it can (user_usage_count), not a COUNT(*) of the rows.
         paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator}
         RequestConfig(request, paginate={**paginate, "count": _user_count(report, filters, products)}).configure(table)

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from licensing.reports.queries import Period, product_usage, summary, user_usage, user_usage_count
+from licensing.reports.queries import Period, UserUsageRows, product_usage, summary, user_usage, user_usage_count
+from licensing.reports.tables import UserUsageTable
 from licensing.subscriptions.models import SeatUsage
 from tests.factories import AssignmentFactory, MemberFactory, ProductFactory, TeamFactory
 
@@ -115,3 +116,20 @@ def test_an_idle_seat_shows_its_last_use_before_the_period(world, period):
         assert key not in used
         assert row["last_used"] == last_before.get(key)
     assert len(idle) == user_usage_count(teams, period, unused_only=True)
+
+
+@pytest.mark.parametrize(
+    "sort", ["name", "-name", "team", "product", "-product", "days_used", "-last_used", "assigned_at", "-assigned_at"]
+)
+@pytest.mark.parametrize("unused_only", [False, True], ids=["all rows", "unused only"])
+def test_a_page_of_rows_is_the_same_slice_of_the_whole_rows(world, sort, unused_only):
+    # R-R1: By User's table cuts its page from light rows and completes that page alone
+    # (UserUsageRows); every page, in every order, is the slice of the whole rows.
+    teams = [team.pk for team in world]
+    period = PERIODS[0] if unused_only else PERIODS[2]  # one day: most seats idle
+    table = UserUsageTable(UserUsageRows(teams, period, unused_only=unused_only), period=period, all_teams=True)
+    table.order_by = sort
+    whole = list(user_usage(teams, period, unused_only=unused_only).order_by(*table.data.data.ordering))
+    assert len(whole) > 5  # three pages at least
+    pages = [list(table.data.data[start : start + 2]) for start in range(0, len(whole), 2)]
+    assert [row for page in pages for row in page] == whole
