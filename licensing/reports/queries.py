@@ -410,6 +410,7 @@ def user_usage(
     unused_only: bool = False,
     light: bool = False,
     assignments_only: list[int] | None = None,
+    unheld: bool = True,
 ) -> QuerySet:
     """The By User rows of a report: a dict (keys USER_COLUMNS) per member (team and user) and
     product, with `days_used`, `last_used`, and `assignment_key` and `assigned_at` (None when the
@@ -426,7 +427,8 @@ def user_usage(
 
     For `UserUsageRows`, a page at a time: `light` leaves out of the assignments' rows what takes a
     lookup per row (days used, last used: None), to be sorted and cut to a page first;
-    `assignments_only` gives the whole rows of those assignments alone (no union)."""
+    `assignments_only` gives the whole rows of those assignments alone (no union); `unheld=False`
+    leaves out the seats held by nobody now, when the caller knows there are none (`unheld_rows`)."""
     usage, assignments = _filtered(teams, period, search=search, product=product)
     if assignments_only is not None:
         assignments = assignments.filter(pk__in=assignments_only)
@@ -474,7 +476,7 @@ def user_usage(
         .values(*USER_COLUMNS)
         .order_by()
     )
-    if unused_only or assignments_only is not None:
+    if unused_only or assignments_only is not None or not unheld:
         return held.order_by(*NAME_ORDER)
 
     # Used in the period but held by nobody now, grouped per team, user and product. The aggregates
@@ -528,18 +530,20 @@ class UserUsageRows:
     second query of 50 rows; a sort on those two takes the whole rows, as the export does. Ordered
     like a queryset (`order_by`), sliced like one; iterating it reads the whole rows."""
 
-    def __init__(self, teams: list[int], period: Period, ordering=NAME_ORDER, **filters):
+    def __init__(self, teams: list[int], period: Period, ordering=NAME_ORDER, *, unheld: bool = True, **filters):
         self.teams, self.period, self.filters, self.ordering = teams, period, filters, tuple(ordering)
+        self.unheld = unheld
 
     def rows(self, **extra) -> QuerySet:
-        return user_usage(self.teams, self.period, **self.filters, **extra).order_by(*self.ordering)
+        rows = user_usage(self.teams, self.period, **self.filters, unheld=self.unheld, **extra)
+        return rows.order_by(*self.ordering)
 
     @property
     def query(self):
         return self.rows().query
 
     def order_by(self, *ordering) -> "UserUsageRows":
-        return UserUsageRows(self.teams, self.period, ordering, **self.filters)
+        return UserUsageRows(self.teams, self.period, ordering, unheld=self.unheld, **self.filters)
 
     def count(self) -> int:
         return user_usage_count(self.teams, self.period, **self.filters)
@@ -557,6 +561,27 @@ class UserUsageRows:
         held = [row["assignment_key"] for row in page if row["assignment_key"] is not None]
         whole = {row["assignment_key"]: row for row in self.rows(assignments_only=held)} if held else {}
         return [whole.get(row["assignment_key"], row) if row["assignment_key"] is not None else row for row in page]
+
+
+def unheld_rows(
+    teams: list[int],
+    *,
+    search: str = "",
+    product: Product | None = None,
+    unused_only: bool = False,
+    products: list[ProductUsage],
+) -> bool:
+    """Whether By User has rows of seats used in the period but held by nobody now, as far as the
+    By Product figures of the same teams and period (`products`) tell: in one team and without a
+    search, a product's users are its used seats, held or not, and its assigned seats less the
+    unused ones are the held ones used, so the difference is the seats used and no longer held.
+    True when the figures cannot tell (several teams, a search)."""
+    if unused_only:
+        return False
+    if len(teams) != 1 or search:
+        return True
+    chosen = [row for row in products if product is None or row.product.pk == product.pk]
+    return sum(row.users - (row.seats_assigned - row.unused) for row in chosen) > 0
 
 
 def user_usage_count(

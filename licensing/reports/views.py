@@ -43,6 +43,7 @@ from licensing.reports.queries import (
     product_usage,
     report_products,
     summary,
+    unheld_rows,
     user_usage,
     user_usage_count,
 )
@@ -140,16 +141,18 @@ def _user_filters(request_query: QueryDict, products: list) -> UserFilterForm:
     )
 
 
-def _user_rows(report: Report, filters: UserFilterForm, *, paged: bool = False):
-    """By User's rows: a queryset of them all (the export), or for the table a page at a time
-    (UserUsageRows: the page's days used and last use computed for its rows alone)."""
+def _user_rows(report: Report, filters: UserFilterForm, *, products: list | None = None):
+    """By User's rows: a queryset of them all (the export), or, given the By Product figures
+    `products`, for the table a page at a time (UserUsageRows: the page's days used and last use
+    computed for its rows alone; no query for seats held by nobody now when the figures say none)."""
     arguments = {
         "search": filters.search,
         "product": filters.chosen_product,
         "unused_only": filters.unused_only,
     }
-    if paged:
-        return UserUsageRows(report.team_ids, report.period, **arguments)
+    if products is not None:
+        unheld = unheld_rows(report.team_ids, **arguments, products=products)
+        return UserUsageRows(report.team_ids, report.period, unheld=unheld, **arguments)
     return user_usage(report.team_ids, report.period, **arguments)
 
 
@@ -194,7 +197,7 @@ def seat_usage(request, team_id: int):
         # Whoever may see a team's report may unassign its seats (team_for_admin, administered_by).
         # No request= here: the table would paginate itself at once, counting its rows; RequestConfig
         # below does it once, with the count of _user_count.
-        rows = _user_rows(report, filters, paged=True)
+        rows = _user_rows(report, filters, products=products)
         table = UserUsageTable(rows, period=report.period, all_teams=report.all_teams)
         # The count from the figures above where it can (user_usage_count), not a COUNT(*) of the rows.
         paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator}

@@ -9,7 +9,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from licensing.reports.queries import Period, UserUsageRows, product_usage, summary, user_usage, user_usage_count
+from licensing.reports.queries import (
+    Period,
+    UserUsageRows,
+    product_usage,
+    summary,
+    unheld_rows,
+    user_usage,
+    user_usage_count,
+)
 from licensing.reports.tables import UserUsageTable
 from licensing.subscriptions.models import SeatUsage
 from tests.factories import AssignmentFactory, MemberFactory, ProductFactory, TeamFactory
@@ -97,6 +105,12 @@ def test_the_figures_from_the_months_are_those_of_the_days(world, period, both):
     assert {row.product.pk: row.daily for row in products if row.users} == per_day
     everyone = {user for (_team, user, _product) in used}
     assert summary(teams, period, products).users == len(everyone)
+    # Whether there are rows of seats used but held by nobody now, as the figures tell By User.
+    unheld = any(row["assignment_key"] is None for row in rows)
+    assert unheld_rows(teams, products=products) == (unheld or both)
+    for product in {row.product for row in products}:
+        held_by_nobody = any(row["assignment_key"] is None and row["product_key"] == product.pk for row in rows)
+        assert unheld_rows(teams, product=product, products=products) == (held_by_nobody or both)
 
 
 @pytest.mark.parametrize("period", PERIODS, ids=lambda p: f"{p.start}..{p.end}")
@@ -127,7 +141,8 @@ def test_a_page_of_rows_is_the_same_slice_of_the_whole_rows(world, sort, unused_
     # (UserUsageRows); every page, in every order, is the slice of the whole rows.
     teams = [team.pk for team in world]
     period = PERIODS[0] if unused_only else PERIODS[2]  # one day: most seats idle
-    table = UserUsageTable(UserUsageRows(teams, period, unused_only=unused_only), period=period, all_teams=True)
+    rows = UserUsageRows(teams, period, unused_only=unused_only)
+    table = UserUsageTable(rows, period=period, all_teams=True)
     table.order_by = sort
     whole = list(user_usage(teams, period, unused_only=unused_only).order_by(*table.data.data.ordering))
     assert len(whole) > 5  # three pages at least
