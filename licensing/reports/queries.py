@@ -114,28 +114,23 @@ def masked_days(period: Period, column: str = "days"):
     return F(column).bitand(edges)
 
 
+def _with_days_in(months: QuerySet, period: Period) -> QuerySet:
+    """`months` with at least one day in `period`, `used` their days in it."""
+    first, last = month_number(period.start), month_number(period.end)
+    months = months.filter(month__gte=first, month__lte=last)
+    return months.alias(used=masked_days(period)).filter(used__gt=0).order_by()
+
+
 def months_in(teams: list[int], period: Period) -> QuerySet:
     """The months of seat usage of `teams` with at least one day in `period`, `used` their days in it."""
-    first, last = month_number(period.start), month_number(period.end)
-    return (
-        SeatUsageMonth.objects.filter(team__in=teams, month__gte=first, month__lte=last)
-        .alias(used=masked_days(period))
-        .filter(used__gt=0)
-        .order_by()
-    )
+    return _with_days_in(SeatUsageMonth.objects.filter(team__in=teams), period)
 
 
 def seat_used_in(period: Period) -> QuerySet:
-    """The months, with a day in `period`, of the seat of an assignment (OuterRef): for Exists().
-    Without `team__in`: a second condition on the team next to the outer one's would have SQLite
-    take the index on (team, month, ...), scanning the team's months for every assignment."""
-    first, last = month_number(period.start), month_number(period.end)
-    return (
-        SeatUsageMonth.objects.filter(**SAME_SEAT, month__gte=first, month__lte=last)
-        .alias(used=masked_days(period))
-        .filter(used__gt=0)
-        .order_by()
-    )
+    """The months, with a day in `period`, of the seat of an assignment (OuterRef), `used` their
+    days in it. Without `team__in`: a second condition on the team next to the outer one's would have
+    SQLite take the index on (team, month, ...), scanning the team's months for every assignment."""
+    return _with_days_in(SeatUsageMonth.objects.filter(**SAME_SEAT), period)
 
 
 class BitCount(Func):
@@ -353,10 +348,6 @@ USER_COLUMNS = (
 NAME_ORDER = ("sort_last", "sort_first", "sort_email", "product_name", "team_name", "team_key", "product_key")
 
 
-def _sort_keys() -> dict:
-    return {"sort_last": Lower("last_name"), "sort_first": Lower("first_name"), "sort_email": Lower("email")}
-
-
 def _filtered(teams: list[int], period: Period, *, search: str, product: Product | None) -> tuple[QuerySet, QuerySet]:
     """The usage and the assignments of By User's rows with its filters."""
     usage = months_in(teams, period)
@@ -374,7 +365,7 @@ def _filtered(teams: list[int], period: Period, *, search: str, product: Product
     return usage, assignments
 
 
-def _idle(assignments: QuerySet, teams: list[int], period: Period) -> QuerySet:
+def _idle(assignments: QuerySet, period: Period) -> QuerySet:
     """`assignments` whose user did not use the product in that team in the period."""
     return assignments.exclude(Exists(seat_used_in(period)))
 
@@ -393,7 +384,7 @@ def _seat_total(months: QuerySet, function: str, expression, output_field) -> Su
     return Subquery(total.values("total"), output_field=output_field)
 
 
-def _unassigned(teams: list[int]):
+def _unassigned():
     """The usage months (OuterRef) whose user holds no seat of the product in that team now."""
     held = Assignment.objects.filter(
         member__team=OuterRef("team"), member__user=OuterRef("user"), product=OuterRef("product")
@@ -432,22 +423,21 @@ def user_usage(
     usage, assignments = _filtered(teams, period, search=search, product=product)
     if assignments_only is not None:
         assignments = assignments.filter(pk__in=assignments_only)
-    seat = SeatUsageMonth.objects.filter(**SAME_SEAT).order_by()
-    first, last = month_number(period.start), month_number(period.end)
-    in_period = seat.filter(month__gte=first, month__lte=last).alias(used=masked_days(period)).filter(used__gt=0)
     # The last use before the period: the latest month up to the period's first with a day before it.
+    first = month_number(period.start)
     earlier = Case(When(month=first, then=Value(_days_to(period.start.day - 1))), default=Value(ALL_DAYS))
     before = (
-        seat.filter(month__lte=first)
+        SeatUsageMonth.objects.filter(**SAME_SEAT, month__lte=first)
         .alias(earlier=F("days").bitand(earlier))
         .filter(earlier__gt=0)
         .order_by("-month")
         .values(last=day_number(F("earlier")))
     )
     if unused_only:
-        assignments = assignments.exclude(Exists(seat_used_in(period)))
+        assignments = _idle(assignments, period)
         days_used, last_used = Value(0), Subquery(before[:1], output_field=DayNumberField())
     else:
+        in_period = seat_used_in(period)
         days_used = Coalesce(_seat_total(in_period, "SUM", BitCount(F("used")), IntegerField()), Value(0))
         last_in_period = _seat_total(in_period, "MAX", day_number(F("used")), DayNumberField())
         # COALESCE reads its second argument only when the first is NULL: for the idle seats.
@@ -485,7 +475,7 @@ def user_usage(
     group = {"team": OuterRef("team_key"), "user": OuterRef("user_key"), "product": OuterRef("product_key")}
     person = User.objects.filter(pk=group["user"]).order_by()
     gone = (
-        usage.filter(_unassigned(teams))
+        usage.filter(_unassigned())
         .values(team_key=F("team"), user_key=F("user"), product_key=F("product"))
         .annotate(
             days_used=Sum(BitCount(masked_days(period))),
@@ -563,6 +553,11 @@ class UserUsageRows:
         return [whole.get(row["assignment_key"], row) if row["assignment_key"] is not None else row for row in page]
 
 
+def _chosen(products: list[ProductUsage], product: Product | None) -> list[ProductUsage]:
+    """The By Product rows of By User's product filter: all, or the chosen product's."""
+    return [row for row in products if product is None or row.product.pk == product.pk]
+
+
 def unheld_rows(
     teams: list[int],
     *,
@@ -580,8 +575,7 @@ def unheld_rows(
         return False
     if len(teams) != 1 or search:
         return True
-    chosen = [row for row in products if product is None or row.product.pk == product.pk]
-    return sum(row.users - (row.seats_assigned - row.unused) for row in chosen) > 0
+    return sum(row.users - (row.seats_assigned - row.unused) for row in _chosen(products, product)) > 0
 
 
 def user_usage_count(
@@ -602,9 +596,8 @@ def user_usage_count(
     seats (`ProductUsage.unused`, the same definition). Otherwise it counts the assignments (the
     idle ones alone for `unused_only`), and the keys of the seats used but held by nobody now."""
     if products is not None and len(teams) == 1 and not search:
-        chosen = [row for row in products if product is None or row.product.pk == product.pk]
-        return sum(row.unused + (0 if unused_only else row.users) for row in chosen)
+        return sum(row.unused + (0 if unused_only else row.users) for row in _chosen(products, product))
     usage, assignments = _filtered(teams, period, search=search, product=product)
     if unused_only:
-        return _idle(assignments, teams, period).count()
-    return assignments.count() + usage.filter(_unassigned(teams)).values("team", "user", "product").distinct().count()
+        return _idle(assignments, period).count()
+    return assignments.count() + usage.filter(_unassigned()).values("team", "user", "product").distinct().count()

@@ -377,7 +377,7 @@ class SeatUsageMonth(models.Model):
 
     class Meta:
         constraints = [
-            # The triggers' upsert; also "any use of this seat in these months" for a report's idle seats.
+            # One row a month per seat: the triggers' upsert relies on it.
             models.UniqueConstraint(fields=["team", "user", "product", "month"], name="seat_usage_month_one_row"),
             models.CheckConstraint(condition=Q(days__gt=0), name="seat_usage_month_some_day"),
         ]
