@@ -12,12 +12,13 @@ import re
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 from mailer.engine import send_all
 from mailer.models import Message, MessageLog
 
+from licensing.accounts.models import User
 from tests.factories import UserFactory
 
 VIEW, CHANGE, ALL = ("view",), ("view", "change"), ("view", "change", "add", "delete")
@@ -159,3 +160,148 @@ def test_mail_logged_before_the_log_kept_no_copies_loses_its_copy(world, reset_r
     log = MessageLog.objects.get()
     assert log.message_data is None
     assert log.result == "1"  # what support reads of it stays
+
+
+# --- Rights: superusers stay the only ones who grant them ------------------------------------------
+
+USER_CLERK = ("accounts.view_user", "accounts.change_user", "accounts.add_user", "accounts.delete_user")
+
+
+def inline_management(response) -> dict:
+    """The inline formsets' management form, as a browser posts it back with a change form."""
+    data = {}
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management.initial.get(name, 0)
+    return data
+
+
+def every_right():
+    return {
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "groups": [Group.objects.get(name="Support staff").pk],
+        "user_permissions": list(Permission.objects.values_list("pk", flat=True)),
+    }
+
+
+def account_post(client, account, **fields):
+    """Post `account`'s change form back as the browser would, with `fields` changed."""
+    url = admin_url(User, "change", account.pk)
+    shown = client.get(url)
+    data = {"email": account.email, "first_name": account.first_name, "last_name": account.last_name}
+    data |= {"language": account.language or "en", **fields}
+    if shown.status_code == 200 and shown.context:
+        data |= inline_management(shown)
+    return client.post(url, data)
+
+
+def rights_of(account) -> tuple:
+    account.refresh_from_db()
+    return (
+        account.is_staff,
+        account.is_superuser,
+        sorted(account.groups.values_list("name", flat=True)),
+        sorted(account.user_permissions.values_list("codename", flat=True)),
+    )
+
+
+def test_a_staff_user_who_may_change_users_does_not_make_themselves_superuser(world):
+    clerk = staff_member("accounts.view_user", "accounts.change_user")
+    before = rights_of(clerk)
+    client = signed_in(clerk)
+
+    response = account_post(client, clerk, **every_right())
+
+    assert response.status_code == 403  # a staff account is a superuser's to change
+    assert rights_of(clerk) == before == (True, False, [], ["change_user", "view_user"])
+
+
+def test_a_staff_user_who_may_change_users_changes_a_customers_account_but_not_its_rights(world):
+    client = signed_in(staff_member("accounts.view_user", "accounts.change_user"))
+    customer = world.user.user
+
+    response = account_post(client, customer, first_name="Davida", **every_right())
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.first_name == "Davida"  # what support is there for
+    assert rights_of(customer) == (False, False, [], [])
+    page = client.get(admin_url(User, "change", customer.pk)).content.decode()
+    assert 'name="is_superuser"' not in page
+    assert 'name="groups"' not in page
+
+
+@pytest.mark.parametrize("target", ["superuser", "colleague"])
+def test_a_staff_user_does_not_take_over_an_account_with_rights(world, target):
+    # The superuser of the demo, or a colleague in the group "Support staff": their e-mail address
+    # or password changed, their account would be the clerk's, with its rights.
+    client = signed_in(staff_member(*USER_CLERK))
+    account = world.staff if target == "superuser" else staff_member("teams.act_as_support", email="ann@vendor.example")
+    password, email = User.objects.get(pk=account.pk).password, account.email
+
+    assert account_post(client, account, email="clerk+owned@vendor.example").status_code == 403
+    url = reverse("admin:auth_user_password_change", args=[account.pk])
+    response = client.post(
+        url, {"usable_password": "true", "password1": "n3w-Passphrase!", "password2": "n3w-Passphrase!"}
+    )
+    assert response.status_code == 403
+    assert client.post(admin_url(User, "delete", account.pk), {"post": "yes"}).status_code == 403
+    client.post(
+        admin_url(User, "changelist"),
+        {"action": "delete_selected", "post": "yes", admin.helpers.ACTION_CHECKBOX_NAME: [account.pk]},
+    )
+
+    account = User.objects.get(pk=account.pk)
+    assert (account.email, account.password) == (email, password)
+    assert client.get(admin_url(User, "change", account.pk)).status_code == 200  # still seen
+
+
+def test_a_staff_user_who_may_add_users_creates_no_staff_account(world):
+    client = signed_in(staff_member(*USER_CLERK))
+    response = client.post(
+        admin_url(User, "add"),
+        {
+            "email": "helpdesk@vendor.example",
+            "first_name": "Hanna",
+            "last_name": "Helpdesk",
+            "language": "en",
+            "usable_password": "false",
+            **every_right(),
+        },
+    )
+    assert response.status_code == 302
+    assert rights_of(User.objects.get(email="helpdesk@vendor.example")) == (False, False, [], [])
+
+
+def test_a_staff_user_who_may_change_groups_grants_no_permissions(world):
+    clerk = staff_member("auth.view_group", "auth.change_group", "auth.add_group")
+    clerk.groups.add(Group.objects.create(name="Mail desk"))
+    client = signed_in(clerk)
+    group = Group.objects.get(name="Mail desk")
+    every = list(Permission.objects.values_list("pk", flat=True))
+
+    client.post(admin_url(Group, "change", group.pk), {"name": "Mail desk", "permissions": every})
+    client.post(admin_url(Group, "add"), {"name": "Everything", "permissions": every})
+
+    assert not group.permissions.exists()
+    assert not Permission.objects.filter(group__name="Everything").exists()
+    assert not clerk.has_perm("auth.change_permission")
+    assert not User.objects.get(pk=clerk.pk).has_perm("teams.act_as_support")
+
+
+def test_superusers_still_grant_rights(world):
+    client = signed_in(world.staff)
+    clerk = staff_member()
+    response = account_post(client, clerk, **{**every_right(), "is_superuser": ""})
+    assert response.status_code == 302
+    assert rights_of(clerk)[:3] == (True, False, ["Support staff"])
+    group = Group.objects.create(name="Mail desk")
+    view = Permission.objects.get(codename="view_message")
+    assert (
+        client.post(admin_url(Group, "change", group.pk), {"name": "Mail desk", "permissions": [view.pk]}).status_code
+        == 302
+    )
+    assert list(group.permissions.all()) == [view]
