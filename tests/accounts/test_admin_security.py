@@ -153,7 +153,7 @@ def test_mail_logged_before_the_log_kept_no_copies_loses_its_copy(world, reset_r
     settings.MAILER_EMAIL_LOG_MESSAGE_DATA = True
     send_all()
     assert MessageLog.objects.get().message_data
-    migration = importlib.import_module("licensing.teams.migrations.0002_mail_log_keeps_no_copies")
+    migration = importlib.import_module("licensing.teams.migrations.0003_mail_log_keeps_no_copies")
 
     migration.mail_copies_delete(apps, None)
 

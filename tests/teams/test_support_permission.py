@@ -15,7 +15,7 @@ from licensing.teams.permissions import can_manage_members, can_view_reports, is
 from licensing.teams.services import member_change_role, team_create
 from tests.factories import UserFactory
 
-SUPPORT_STAFF = "Support staff"  # the group licensing/teams/migrations/0004_support_staff_group.py makes
+SUPPORT_STAFF = "Support staff"  # the group licensing/teams/migrations/0005_support_staff_group.py makes
 
 
 def clerk(**fields):

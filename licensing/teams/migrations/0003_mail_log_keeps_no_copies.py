@@ -17,7 +17,7 @@ def mail_copies_delete(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("teams", "0001_initial"),
+        ("teams", "0002_team_admins_need_second_factor"),
         ("mailer", "0007_alter_messagelog_message_data"),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0002_mail_log_keeps_no_copies'),
+        ('teams', '0003_mail_log_keeps_no_copies'),
     ]
 
     operations = [

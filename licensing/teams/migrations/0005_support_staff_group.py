@@ -47,8 +47,8 @@ PERMISSIONS = {
 def support_staff_group_create(apps, schema_editor):
     # Permissions are made after the last migration (post_migrate); on a new database they do not
     # exist yet here, so make them now (create_permissions skips those that exist).
-    for app_config in global_apps.get_app_configs():
-        create_permissions(app_config, verbosity=0, using=schema_editor.connection.alias, apps=apps)
+    for app_label in PERMISSIONS:
+        create_permissions(global_apps.get_app_config(app_label), verbosity=0, using=schema_editor.connection.alias, apps=apps)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _created = Group.objects.get_or_create(name=GROUP)
@@ -60,10 +60,10 @@ def support_staff_group_create(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("teams", "0003_act_as_support"),
+        ("teams", "0004_act_as_support"),
         ("accounts", "0003_api_tokens"),
         ("subscriptions", "0004_seat_usage_month"),
-        ("activity", "0002_alter_activityevent_action"),
+        ("activity", "0003_alter_activityevent_action"),
         ("mailer", "0007_alter_messagelog_message_data"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
