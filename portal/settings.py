@@ -254,6 +254,8 @@ MAILER_EMAIL_BACKEND = os.environ.get(
     if os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.console.EmailBackend",
 )
+# The log of sent mails keeps no copy of them: their bodies hold password-reset and invitation links.
+MAILER_EMAIL_LOG_MESSAGE_DATA = False
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
