@@ -178,6 +178,9 @@ MFA_RECOVERY_CODE_COUNT = 10
 # WebAuthn needs a secure origin; in development (DEBUG) http://127.0.0.1 and the tests' live server
 # are allowed too. Production is https behind the proxy.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The key the second factors' secrets are encrypted with (licensing.accounts.adapter); from SECRET_KEY
+# when empty.
+MFA_ENCRYPTION_KEY = os.environ.get("MFA_ENCRYPTION_KEY", "")
 # Support staff (anyone who may open the Django admin) must use a second factor: on in production
 # (settings_production), a setting here so that the demo's support login works without one.
 SUPPORT_REQUIRES_SECOND_FACTOR = env_bool("SUPPORT_REQUIRES_SECOND_FACTOR", False)
