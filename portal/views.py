@@ -13,6 +13,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
@@ -233,7 +234,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         response = super().form_valid(form)
         # Sent once the answer is out (the server closes the response), so that the answer takes no
         # longer for an address with an account, whose mail goes out, than for one without.
-        response._resource_closers.append(mail._flush_queue)
+        response._resource_closers.append(lambda: transaction.on_commit(mail._flush_queue))
         return response
 
 
