@@ -411,7 +411,8 @@ def device_code_poll(request: HttpRequest, payload: DeviceCodeGrant) -> HttpResp
 )
 def device_authorization_create(request: HttpRequest, payload: DeviceAuthorizationRequest):
     authorization, device_code = devices.device_authorization_create(device_name=payload.device_name)
-    page = request.build_absolute_uri(reverse("accounts:device-sign-in"))
+    # The portal's address as the mails give it: the software may reach the API by another one.
+    page = settings.SITE_URL + reverse("accounts:device-sign-in")
     body = {
         "device_code": device_code,
         "user_code": authorization.user_code_display,

@@ -86,8 +86,9 @@ def test_the_software_gets_a_device_code_and_a_code_to_show(api, world, settings
         "interval",
     }
     assert USER_CODE.match(body["user_code"])
-    assert body["verification_uri"] == "http://testserver/device/"
-    assert body["verification_uri_complete"] == f"http://testserver/device/?code={body['user_code']}"
+    # The portal's own address, as in the mails, whatever address the software reached the API by.
+    assert body["verification_uri"] == f"{settings.SITE_URL}/device/"
+    assert body["verification_uri_complete"] == f"{settings.SITE_URL}/device/?code={body['user_code']}"
     assert (body["expires_in"], body["interval"]) == (600, 5)
     assert (settings.DEVICE_AUTHORIZATION_SECONDS, settings.DEVICE_POLL_INTERVAL_SECONDS) == (600, 5)
 
