@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "template_partials",
     "mailer",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "licensing.accounts",
     "licensing.teams",
     "licensing.subscriptions",
@@ -69,6 +72,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # After the session, auth and allauth: someone who must have a second factor and has none does
+    # nothing but set one up (licensing.accounts.mfa).
+    "licensing.accounts.middleware.SecondFactorRequiredMiddleware",
     "licensing.activity.middleware.ActivityContextMiddleware",
 ]
 
@@ -142,6 +149,61 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Signing in (django-allauth) ----------------------------------------------------------------
+# The portal's sign-in, the Django admin's (admin.site.login goes to it) and the second factor are
+# allauth's; accounts are created by invitation only (the adapter closes sign-up). Every password
+# check, here and in the desktop API, goes through licensing.accounts.throttle.
+ACCOUNT_ADAPTER = "licensing.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "licensing.accounts.signin_forms.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"  # an invitation link proved the address (R-U4)
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # Django's password change keeps the session itself
+ACCOUNT_RATE_LIMITS = {
+    # Failed passwords are counted by licensing.accounts.throttle (per address, per account and
+    # address, per account), not by allauth's own "login_failed".
+    "login_failed": None,
+    "login": "30/m/ip",
+    "reauthenticate": "10/m/user",
+    # Password reset mails: per address of the requester and per e-mail address asked for.
+    "reset_password": "20/m/ip,5/15m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+MFA_ADAPTER = "licensing.accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "Seatkeeper"
+MFA_RECOVERY_CODE_COUNT = 10
+# WebAuthn needs a secure origin; in development (DEBUG) http://127.0.0.1 and the tests' live server
+# are allowed too. Production is https behind the proxy.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Support staff (anyone who may open the Django admin) must use a second factor: on in production
+# (settings_production), a setting here so that the demo's support login works without one.
+SUPPORT_REQUIRES_SECOND_FACTOR = env_bool("SUPPORT_REQUIRES_SECOND_FACTOR", False)
+# The throttle of every password check (licensing/accounts/throttle.py). Failures are counted before
+# the password is checked, in the database cache, so across workers and hosts. A person whose
+# address has failed too often waits; the account's owner at another address does not.
+SIGNIN_WINDOW_MINUTES = int(os.environ.get("SIGNIN_WINDOW_MINUTES", "15"))
+SIGNIN_FAILURES_PER_ADDRESS = int(os.environ.get("SIGNIN_FAILURES_PER_ADDRESS", "20"))
+SIGNIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = int(os.environ.get("SIGNIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "5"))
+# Failures of one account from all addresses within an hour (a spread-out guess); a browser where the
+# owner signed in before still signs in (a signed cookie), and so does a password reset.
+SIGNIN_FAILURES_PER_ACCOUNT = int(os.environ.get("SIGNIN_FAILURES_PER_ACCOUNT", "50"))
+# Behind a reverse proxy, how many proxies set X-Forwarded-For (allauth reads the client's address
+# from it); 0 uses REMOTE_ADDR.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# The throttle's counts and allauth's rate limits live in the database (a cache table created by a
+# migration: portal/migrations), shared by every worker process and host.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "seatkeeper_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
 
 # R-U5: how long an invitation stays valid. The guide says 90 days in one chapter, 7 in another.
 INVITATION_EXPIRY_DAYS = int(os.environ.get("INVITATION_EXPIRY_DAYS", "90"))

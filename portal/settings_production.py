@@ -30,3 +30,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Support staff sign in with a second factor (SUPPORT_REQUIRES_SECOND_FACTOR=false turns it off), and
+# passkeys only on the https origin.
+SUPPORT_REQUIRES_SECOND_FACTOR = env_bool("SUPPORT_REQUIRES_SECOND_FACTOR", True)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False

@@ -1,9 +1,13 @@
+from allauth.account import views as allauth_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from licensing.accounts.api import api
 from portal import views
+
+# The Django admin signs in through the portal's sign-in: the same throttle and second factor.
+admin.site.login = views.admin_login
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,21 +19,32 @@ urlpatterns = [
     path("teams/<int:team_id>/activity/", include("licensing.activity.urls")),
     path("teams/<int:team_id>/reports/", include("licensing.reports.urls")),
     path("", include("licensing.accounts.urls")),  # /teams/<id>/invite/..., /invitations/<token>/
-    # Signing in and out, passwords: django.contrib.auth's views with our templates.
-    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    # Signing in is django-allauth's (its rate limits, the second factor); the Django admin signs in
+    # there too (secure_admin_login, licensing/accounts/admin.py). Of allauth's account pages only
+    # these: accounts are made by invitation, and the e-mail address is the login (no address pages).
+    path("accounts/login/", allauth_views.login, name="login"),
+    path("accounts/login/", allauth_views.login, name="account_login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="account_logout"),
+    path("accounts/reauthenticate/", allauth_views.reauthenticate, name="account_reauthenticate"),
+    path("accounts/inactive/", allauth_views.account_inactive, name="account_inactive"),
+    path("accounts/signup/", allauth_views.signup, name="account_signup"),  # closed: says so
+    path("accounts/2fa/", include("allauth.mfa.urls")),  # the second factor: TOTP, passkeys, recovery codes
+    # Passwords: django.contrib.auth's views with our templates (allauth's pages link to them by their names).
     # Not Django's default template names: the Django admin renders those for its own password change.
     path(
         "accounts/password/change/",
         views.PasswordChangeView.as_view(),  # signs the desktop devices out (user_password_changed)
         name="password_change",
     ),
+    path("accounts/password/change/", views.PasswordChangeView.as_view(), name="account_change_password"),
     path(
         "accounts/password/change/done/",
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_changed.html"),
         name="password_change_done",
     ),
     path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/", views.PasswordResetView.as_view(), name="account_reset_password"),
     path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/password/reset/<uidb64>/<token>/",

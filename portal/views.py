@@ -4,18 +4,21 @@ page, the sign-in forms and the error pages."""
 import sys
 from dataclasses import dataclass
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
@@ -137,27 +140,16 @@ def team_home(request, team_id: int):
 # --- Signing in ---------------------------------------------------------------------------------
 
 
-class EmailAuthenticationForm(AuthenticationForm):
-    """Sign in with an e-mail address (any case: licensing.accounts.backends.EmailBackend)."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": _("This e-mail address and password do not match an account. Check both and try again."),
-    }
-
-    def __init__(self, request=None, *args, **kwargs):
-        super().__init__(request, *args, **kwargs)
-        field = self.fields["username"]
-        field.label = _("E-mail address")
-        field.widget = forms.EmailInput(
-            attrs={"autofocus": True, "autocomplete": "email", "maxlength": field.max_length, "spellcheck": "false"}
-        )
-        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
-
-
-class LoginView(auth_views.LoginView):
-    form_class = EmailAuthenticationForm
-    redirect_authenticated_user = True
+def admin_login(request, extra_context=None):
+    """The Django admin's sign-in page (`admin.site.login`) is the portal's: the same throttle and
+    second factor for support staff. Django's own form is never shown, so it checks no password."""
+    redirect_to = url_has_allowed_host_and_scheme(request.GET.get("next", ""), allowed_hosts={request.get_host()})
+    next_url = request.GET["next"] if redirect_to else reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(next_url, settings.LOGIN_URL)
+    if not (request.user.is_active and request.user.is_staff):
+        raise PermissionDenied(_("The support admin is for the vendor's support staff."))
+    return HttpResponseRedirect(next_url)
 
 
 class LogoutView(auth_views.LogoutView):

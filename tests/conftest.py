@@ -74,6 +74,24 @@ def _mail_to_memory(settings):
     settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "world"}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(request, django_db_blocker):
+    """The sign-in throttle's counts live in the database cache table, which neither a test's rollback
+    (when written outside it) nor a transactional test's flush empties: each test starts with none."""
+    if not (DATABASE_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker("django_db")):
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    from django.core.cache import cache
+
+    with django_db_blocker.unblock():
+        cache.clear()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Every persona has a password; the production hasher takes ~0.4 s each, `world` ~2.5 s.

@@ -44,6 +44,7 @@ from enum import Enum
 from importlib import import_module
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.models import Group
@@ -152,6 +153,7 @@ class Redirect:
 
 LOGIN = Redirect("login")  # settings.LOGIN_URL, with ?next=
 ADMIN_LOGIN = Redirect("admin:login")
+REAUTH = Redirect("account_reauthenticate")  # allauth: the password again, then back
 HOME = Redirect("home")
 
 Outcome = int | Redirect
@@ -286,10 +288,53 @@ EXPECT: dict[str, Expect] = {
     "api-v1:not_found": Expect(API, get=404),
     "api-v1:root_not_found": Expect(API, get=404),
     "api-v1:api-root": Expect(API, get=404),  # the same address as root_not_found, which answers it
+    # The same views under allauth's names, which its pages reverse.
+    "account_login": Expect(PUBLIC, post=200, as_={m: dict.fromkeys(SIGNED_IN, HOME) for m in ("get", "post")}),
+    "account_logout": Expect(PUBLIC, get=405, post=LOGIN),
+    "account_change_password": Expect(SIGNED, post=200),
+    "account_reset_password": Expect(PUBLIC, post=200),
+    # allauth's other pages (licensing/accounts/adapter.py): accounts come by invitation, so sign-up
+    # only says it is closed, and the signed-in go home from it.
+    "account_signup": Expect(PUBLIC, post=200, as_={m: dict.fromkeys(SIGNED_IN, HOME) for m in ("get", "post")}),
+    "account_inactive": Expect(PUBLIC, post=405),
+    "account_reauthenticate": Expect(SIGNED, post=200, rule="issue 19: the password again before a factor changes"),
+    # The second factor (allauth.mfa, issue 19): one's own, so anyone signed in; changing one asks for
+    # the password again first (a session of the matrix has not just signed in). What one does not
+    # have (an authenticator app, recovery codes) is not found.
+    "mfa_index": Expect(SIGNED, post=405),
+    "mfa_authenticate": Expect(
+        PUBLIC, get=LOGIN, post=LOGIN, as_={m: dict.fromkeys(SIGNED_IN, HOME) for m in ("get", "post")}
+    ),
+    "mfa_reauthenticate": Expect(SIGNED, get=REAUTH, post=REAUTH),
+    "mfa_activate_totp": Expect(SIGNED, get=REAUTH, post=REAUTH),
+    "mfa_deactivate_totp": Expect(SIGNED, get=404, post=404),
+    "mfa_view_recovery_codes": Expect(SIGNED, get=404, post=405),
+    "mfa_generate_recovery_codes": Expect(SIGNED, get=REAUTH, post=REAUTH),
+    "mfa_download_recovery_codes": Expect(SIGNED, get=404, post=404),
+    "mfa_list_webauthn": Expect(SIGNED, post=405),
+    "mfa_add_webauthn": Expect(SIGNED, get=REAUTH, post=REAUTH),
+    "mfa_reauthenticate_webauthn": Expect(SIGNED, get=REAUTH, post=REAUTH),
+    # Someone else's passkey: signing in again comes before the key is looked up (and then it is not
+    # theirs: the list is of their own keys).
+    "mfa_remove_webauthn": Expect(SIGNED, get=REAUTH, post=REAUTH, kwargs={"pk": "authenticator_id"}),
+    "mfa_edit_webauthn": Expect(SIGNED, get=REAUTH, post=REAUTH, kwargs={"pk": "authenticator_id"}),
+    # Team settings › Sign-in security: the primary admin (and support) require a second factor of the
+    # team's admins; a secondary admin sees it and is refused the change.
+    "team_settings:team-second-factor": Expect(
+        TEAM, get=405, post=302, as_={"post": {"secondary": 403}}, rule="issue 19: MFA required per team"
+    ),
     # The Django admin's own pages (support staff, §2 last column).
     "admin:index": Expect(SUPPORT),
-    # The sign-in page itself: the staff member is signed in already and goes to the index.
-    "admin:login": Expect(PUBLIC, as_={"get": {"staff": Redirect("admin:index")}}),
+    # The admin's sign-in is the portal's (the same throttle and second factor, issue 19): the visitor
+    # is sent there, someone signed in who is not staff is refused, staff go to the index.
+    "admin:login": Expect(
+        PUBLIC,
+        get=LOGIN,
+        post=LOGIN,
+        as_={
+            m: {**dict.fromkeys(SIGNED_IN - {"staff"}, 403), "staff": Redirect("admin:index")} for m in ("get", "post")
+        },
+    ),
     # Signing out of the admin: POST only; whoever is not staff is sent to the index (and from there
     # to its sign-in), staff to the portal's sign-in (LOGOUT_REDIRECT_URL).
     "admin:logout": Expect(
@@ -332,6 +377,8 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "subscriptions_assignment": ("assignment_id", {}),
     "subscriptions_seatusage": ("seatusage_id", READ_ONLY),
     "activity_activityevent": ("event_id", READ_ONLY),
+    # Second factors are set up by their owners; support sees them and removes a lost one.
+    "mfa_authenticator": ("authenticator_id", {"add": 403}),
 }
 for _model, (_object, _differs) in ADMIN_MODELS.items():
     _pages = {
@@ -445,6 +492,8 @@ def _build() -> Matrix:
     message_log = MessageLog.objects.create(when_added=now, priority="2", result="1", log_message="sent")
     dont_send = DontSendEntry.objects.create(to_address="nobody@example.com", when_added=now)
     group = Group.objects.create(name="Support")
+    # Someone's authenticator app (the invited member, who is none of the personas).
+    authenticator = Authenticator.objects.create(user=invited.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     # The reset link of someone who never signs in during the tests (a sign-in changes the token).
     reset_user = invited.user
     values = {
@@ -470,6 +519,7 @@ def _build() -> Matrix:
         "messagelog_id": message_log.pk,
         "dontsendentry_id": dont_send.pk,
         "group_id": group.pk,
+        "authenticator_id": authenticator.pk,
         "content_type_id": ContentType.objects.get_for_model(team.__class__).pk,
         "app_label": "teams",
         "url": "no-such-page/",
@@ -675,6 +725,9 @@ def test_static_files_need_no_sign_in(client, matrix, persona):
 UNKNOWN_IDS = (999_999_999, 10**20)
 # The team's admin may answer 405 for a GET of an address that takes only POST, before loading.
 NOT_FOUND = {404, 405}
+# allauth's pages of one's own passkeys ask to sign in again (the password, then the key) before they
+# look the key up: an id learns nothing there either, and the answer is that redirect.
+SIGN_IN_AGAIN_FIRST = {"mfa_remove_webauthn", "mfa_edit_webauthn"}
 
 
 def _unknown_id_cases() -> list:
@@ -700,5 +753,8 @@ def test_an_unknown_id_in_the_address_is_not_found(client, matrix, route, name, 
     with CaptureQueriesContext(connection) as queries:
         response = getattr(client, method)(url)
 
-    assert response.status_code in NOT_FOUND, f"{method.upper()} {url}: {response.status_code}"
+    if route.key in SIGN_IN_AGAIN_FIRST and response.status_code == 302:
+        assert response["Location"].startswith(reverse("account_reauthenticate")), response["Location"]
+    else:
+        assert response.status_code in NOT_FOUND, f"{method.upper()} {url}: {response.status_code}"
     assert writes(queries) == [], f"{method.upper()} {url} wrote to the database: {writes(queries)}"

@@ -21,13 +21,13 @@ from licensing.accounts.forms import PASSWORDS_DIFFER
 from licensing.accounts.imports import PASTE_VALUES
 from licensing.accounts.models import ApiToken, Invitation, User, new_token
 from licensing.accounts.services import EMAIL_INVALID, FIRST_NAME_TOO_LONG, LAST_NAME_TOO_LONG
+from licensing.accounts.signin_forms import INVALID_LOGIN
 from licensing.accounts.views import PREVIEW_GONE
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Assignment, Subscription
 from licensing.teams.forms import USER_GONE
 from licensing.teams.models import Member, Team
 from licensing.teams.services import TEAM_NAME_TOO_LONG
-from portal.views import EmailAuthenticationForm
 from tests.conftest import World
 from tests.factories import ProductFactory, ProductItemFactory, SubscriptionFactory
 
@@ -303,16 +303,16 @@ CASES = {
     "contracts-search-nul": get(CONTRACTS, {"q": "11\x00"}),
     "contracts-filters-bad": get(CONTRACTS, {"q": LONG, "team": HUGE_ID, "plan": LONG, "page": "abc"}),
     # --- Sign-in and password reset ---
-    "login-email-10k": Case(LOGIN, {"username": LONG + "@example.com", "password": "pw"}, persona=None),
+    "login-email-10k": Case(LOGIN, {"login": LONG + "@example.com", "password": "pw"}, persona=None),
     "login-email-nul": Case(
-        LOGIN, {"username": "user@example.com\x00", "password": "pw"}, persona=None, message=NUL_MESSAGE
+        LOGIN, {"login": "user@example.com\x00", "password": "pw"}, persona=None, message=NUL_MESSAGE
     ),
-    "login-password-nul": Case(LOGIN, {"username": "user@example.com", "password": "pw\x00"}, persona=None),
+    "login-password-nul": Case(LOGIN, {"login": "user@example.com", "password": "pw\x00"}, persona=None),
     "login-password-10k": Case(
         LOGIN,
-        {"username": "user@example.com", "password": LONG},
+        {"login": "user@example.com", "password": LONG},
         persona=None,
-        message=EmailAuthenticationForm.error_messages["invalid_login"],
+        message=INVALID_LOGIN,
         kept="user@example.com",
     ),
     "reset-email-10k": Case(RESET, {"email": LONG + "@example.com"}, persona=None),

@@ -246,4 +246,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, message, messages.SUCCESS if done else messages.INFO)
 
 
-from licensing.accounts import admin_mailer  # noqa: E402, F401  (Mailer › Messages: "Retry sending")
+# Mailer › Messages ("Retry sending"); the second factors (shown, removable).
+from licensing.accounts import admin_mailer, admin_mfa  # noqa: E402, F401

@@ -48,10 +48,11 @@ from licensing.accounts.imports import (
     rows_from_data,
 )
 from licensing.accounts.models import ApiToken
+from licensing.accounts.signin_forms import SignInForm
 from licensing.teams.models import Member, Team
 from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
-from portal.views import EmailAuthenticationForm, team_for_admin
+from portal.views import team_for_admin
 
 INVITED = gettext_lazy("%(name)s is invited.")
 INVITED_WITH_PRODUCTS = gettext_lazy("%(name)s is invited and has %(products)s.")
@@ -456,27 +457,40 @@ def _accept_new_account(request, token, invitation, context):
 
 def _accept_existing_account(request, token, invitation, context):
     """Someone who has an account accepts as that account: signed in already, or signing in here with
-    the password of the invited address (a forwarded mail cannot take someone else's seat)."""
+    the password of the invited address (a forwarded mail cannot take someone else's seat).
+
+    Signing in here is the portal's sign-in (allauth's, through the throttle): someone with a second
+    factor is asked for it next and comes back here to accept."""
     invited = invitation.member.user
     form = None
     if not request.user.is_authenticated:
         if request.method == "POST":
-            data = {"username": invited.email, "password": request.POST.get("password", "")}
-            form = EmailAuthenticationForm(request, data=data)
+            data = {"login": invited.email, "password": request.POST.get("password", "")}
+            form = SignInForm(data=data, request=request)
             if form.is_valid():
-                login(request, form.get_user())
+                signed_in = form.login(request, redirect_url=request.get_full_path())
+                if not request.user.is_authenticated:  # a second factor comes first
+                    return signed_in
+                return _accept_signed_in(request, token, context, cookies=signed_in.cookies)
         else:
-            form = EmailAuthenticationForm(request, initial={"username": invited.email})
+            form = SignInForm(request=request, initial={"login": invited.email})
     if request.method == "POST" and request.user.is_authenticated:
-        try:
-            member = services.invitation_accept(raw_token=token, signed_in_user=request.user)
-        except ValidationError as error:
-            if _token_error(error):
-                return _invitation_unusable(request, error)
-            context["wrong_account"] = " ".join(error.messages)
-        else:
-            return _accepted(request, member)
+        return _accept_signed_in(request, token, context)
     return render(request, "accounts/invitation_accept.html", {**context, "form": form})
+
+
+def _accept_signed_in(request, token, context, cookies=None):
+    try:
+        member = services.invitation_accept(raw_token=token, signed_in_user=request.user)
+    except ValidationError as error:
+        if _token_error(error):
+            return _invitation_unusable(request, error)
+        context["wrong_account"] = " ".join(error.messages)
+        return render(request, "accounts/invitation_accept.html", context)
+    response = _accepted(request, member)
+    for cookie in (cookies or {}).values():  # the sign-in's own (the browser is the owner's)
+        response.cookies[cookie.key] = cookie
+    return response
 
 
 def _accepted(request, member: Member):

@@ -32,6 +32,8 @@ class ActivityEvent(models.Model):
         SUBSCRIPTION_MOVED = "subscription_moved", _("Subscription moved")
         CONTRACT_MANAGER_CHANGED = "contract_manager_changed", _("Contract manager changed")
         DEVICE_SIGNED_OUT = "device_signed_out", _("Device signed out")
+        SIGN_IN_PAUSED = "sign_in_paused", _("Sign-in paused")
+        SECOND_FACTOR_REQUIRED = "second_factor_required", _("Second factor required")
 
     class Via(models.TextChoices):
         PORTAL = "portal", _("Portal")

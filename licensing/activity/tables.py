@@ -42,6 +42,8 @@ ACTION_ICONS = {
     ActivityEvent.Action.SUBSCRIPTION_MOVED: "arrow-left-right",
     ActivityEvent.Action.CONTRACT_MANAGER_CHANGED: "person-vcard",
     ActivityEvent.Action.DEVICE_SIGNED_OUT: "laptop",
+    ActivityEvent.Action.SIGN_IN_PAUSED: "shield-lock",
+    ActivityEvent.Action.SECOND_FACTOR_REQUIRED: "shield-check",
 }
 
 

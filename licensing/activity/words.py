@@ -66,6 +66,10 @@ FIELDS = {
     "signed_in_at": (_("Signed in"), "moment"),
     "signed_out_at": (_("Signed out"), "moment"),
     "expires_at": (_("Invitation expires"), "moment"),
+    "reason": (_("Why"), "plain"),
+    "address": (_("From address"), "plain"),
+    "minutes": (_("Minutes to wait"), "plain"),
+    "second_factor": (_("Admins must use a second factor"), "yes_no"),
 }
 FIELD_ORDER = {key: n for n, key in enumerate(FIELDS)}
 

@@ -56,6 +56,12 @@ class Team(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
+    # Set by the primary admin in Team settings (licensing.accounts.mfa).
+    admins_need_second_factor = models.BooleanField(
+        _("admins must use a second factor"),
+        default=False,
+        help_text=_("The team's admins sign in with an authenticator app or a passkey as well as their password."),
+    )
 
     objects = TeamQuerySet.as_manager()
 

@@ -30,3 +30,12 @@ def can_manage_members(user, team: Team) -> bool:
 def can_view_reports(user, team: Team) -> bool:
     """See and export seat-usage reports and the activity log (R-R3)."""
     return can_manage_members(user, team)
+
+
+def can_require_second_factor(user, team: Team) -> bool:
+    """Require a second factor of the team's admins, or stop requiring it: the primary admin (who
+    also manages SSO, R-PA5) and support staff."""
+    if is_support(user):
+        return True
+    member = membership(user, team)
+    return member is not None and member.role == Member.Role.PRIMARY_ADMIN

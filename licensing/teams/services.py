@@ -10,7 +10,7 @@ from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Customer, Member, Team
-from licensing.teams.permissions import can_manage_members
+from licensing.teams.permissions import can_manage_members, can_require_second_factor
 from portal.db import service_transaction
 from portal.mail import mail_send
 
@@ -271,3 +271,24 @@ def member_delete(*, member: Member, actor) -> list[str]:
     )
     member.delete()  # assignments and invitations cascade
     return lost
+
+
+@service_transaction
+def team_second_factor_set(*, team: Team, required: bool, actor) -> Team:
+    """The primary admin requires a second factor of the team's admins, or stops requiring it. Each
+    admin without one is taken to set one up at their next sign-in (licensing.accounts.mfa)."""
+    require(can_require_second_factor(actor, team))
+    (team,) = lock_teams(team)  # re-read under the lock: another admin may just have changed it
+    if team.admins_need_second_factor == required:
+        return team
+    team.admins_need_second_factor = required
+    team.save(update_fields=["admins_need_second_factor"])
+    event_record(
+        action=ActivityEvent.Action.SECOND_FACTOR_REQUIRED,
+        actor=actor,
+        team=team,
+        target=team.name,
+        before={"second_factor": not required},
+        after={"second_factor": required},
+    )
+    return team

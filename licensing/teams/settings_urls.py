@@ -14,6 +14,7 @@ urlpatterns = [
     path("", settings_views.team_settings, name="team-settings"),
     path("rename/", settings_views.team_rename, name="team-rename"),
     path("create/", settings_views.team_create, name="team-create"),
+    path("second-factor/", settings_views.team_second_factor, name="team-second-factor"),
     path("move/", move_views.subscription_move_start, name="subscription-move"),
     path("move/<int:subscription_id>/", move_views.subscription_move_review, name="subscription-move-review"),
     path("move/<int:subscription_id>/done/", move_views.subscription_move_done, name="subscription-move-done"),

@@ -9,19 +9,25 @@ without JavaScript and htmx fragments with it."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from licensing.teams import services
 from licensing.teams.models import Team
+from licensing.teams.permissions import can_require_second_factor
 from licensing.teams.settings_forms import TeamNameForm
 from portal.dialogs import dialog_done, render_dialog
 from portal.views import team_for_admin
 
 RENAMED = _("The team is now called %(name)s.")
 NAME_UNCHANGED = _("Nothing changed: the team is already called %(name)s.")
+SECOND_FACTOR_ON = _(
+    "The admins of %(team)s now need a second factor. Those without one set it up at their next sign-in."
+)
+SECOND_FACTOR_OFF = _("The admins of %(team)s no longer need a second factor.")
 CREATED = _("%(name)s is created, and you are its primary admin. Invite users or move subscriptions to it.")
 
 
@@ -48,6 +54,7 @@ def team_settings(request, team_id: int):
         "member_count": member_count,
         "today": timezone.localdate(),
         "is_new": not subscriptions and member_count <= 1,
+        "can_require_second_factor": can_require_second_factor(request.user, team),
     }
     return render(request, "teams/settings.html", context)
 
@@ -94,3 +101,16 @@ def team_create(request, team_id: int):
             messages.success(request, CREATED % {"name": created.name})
             return dialog_done(request, settings_url(created))
     return render_dialog(request, "teams/settings_create.html", {"team": team, "form": form})
+
+
+@login_required
+@require_POST
+def team_second_factor(request, team_id: int):
+    """Team settings › Sign-in security: the primary admin requires a second factor of the team's
+    admins (an authenticator app or a passkey), or stops requiring it."""
+    team = team_for_admin(request, team_id)
+    required = request.POST.get("required") == "on"
+    team = services.team_second_factor_set(team=team, required=required, actor=request.user)
+    message = SECOND_FACTOR_ON if team.admins_need_second_factor else SECOND_FACTOR_OFF
+    messages.success(request, message % {"team": team.name})
+    return redirect(settings_url(team))

@@ -254,7 +254,7 @@ class Browser:
     def sign_in(self, email: str, password: str) -> None:
         page = self.get("/accounts/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1)
-        answer = self.post("/accounts/login/", {"csrfmiddlewaretoken": token, "username": email, "password": password})
+        answer = self.post("/accounts/login/", {"csrfmiddlewaretoken": token, "login": email, "password": password})
         assert answer.status == 302, answer.body[:500]
         assert "sessionid" in self.cookies
 

@@ -67,14 +67,14 @@ def csp_violations(html: str) -> _Markup:
 
 
 def test_one_signs_in_with_the_email_address_in_any_case(client, world):
-    response = client.post(reverse("login"), {"username": "PRIMARY@Example.COM", "password": "pw"})
+    response = client.post(reverse("login"), {"login": "PRIMARY@Example.COM", "password": "pw"})
     assert response.status_code == 302
     assert response.url == reverse("home")
     assert client.get(reverse("home")).context["user"] == world.primary.user
 
 
 def test_a_wrong_password_is_refused_with_a_message(client, world):
-    response = client.post(reverse("login"), {"username": "primary@example.com", "password": "wrong"})
+    response = client.post(reverse("login"), {"login": "primary@example.com", "password": "wrong"})
     assert response.status_code == 200
     assert not response.context["user"].is_authenticated
     assert "do not match an account" in response.content.decode()
@@ -82,7 +82,7 @@ def test_a_wrong_password_is_refused_with_a_message(client, world):
 
 def test_the_login_form_asks_for_an_email_address(client, db):
     html = client.get(reverse("login")).content.decode()
-    assert re.search(r'<input type="email" name="username"[^>]*autocomplete="email"', html)
+    assert re.search(r'<input type="email" name="login"[^>]*autocomplete="email"', html)
     assert 'autocomplete="current-password"' in html
     assert reverse("password_reset") in html
 
