@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import register_converter, reverse
@@ -47,7 +47,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import Discriminator, Tag, ValidationInfo, field_validator
 
-from licensing.accounts import devices
+from licensing.accounts import devices, throttle
 from licensing.accounts.models import ApiToken
 from licensing.subscriptions.models import Product
 
@@ -62,6 +62,10 @@ UNKNOWN_PRODUCT = _("There is no product with the code “%(code)s”.")
 NOT_FOUND = _("There is nothing at this address of the licence service.")
 BODY_NOT_JSON = _("The request could not be read: its body must be a JSON object.")
 BODY_TOO_LARGE = _("The request is larger than the licence service accepts.")
+ADDRESS_UNKNOWN = _(
+    "The licence service cannot tell which address this request comes from, and checks no password without "
+    "it. Contact your administrator."
+)
 BODY_NOT_JSON_TYPE = _("The request must be sent as JSON, with the header “Content-Type: application/json”.")
 REQUEST_INVALID = _("The request is missing a field or has one that is not valid: %(fields)s.")
 CHARACTER_NOT_ALLOWED = _("“%(field)s” contains a character that is not allowed.")
@@ -297,6 +301,14 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, BODY_NOT_JSON if exc.status_code == 400 else exc.message)
 
 
+@api.exception_handler(PermissionDenied)
+def address_unknown(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The throttle of the password sign-in could not tell the client's address (django-allauth's
+    `get_client_ip`: no REMOTE_ADDR, or fewer X-Forwarded-For entries than TRUSTED_PROXY_COUNT says):
+    a JSON 403 like the API's other errors, not the portal's HTML page."""
+    return _error(request, 403, ADDRESS_UNKNOWN)
+
+
 @api.exception_handler(RequestDataTooBig)
 def body_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A body over DATA_UPLOAD_MAX_MEMORY_SIZE, found when django-ninja reads `request.body`."""
@@ -342,8 +354,8 @@ def request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
         "The account's e-mail address and password give a token for this device (R-S2). 401 for wrong "
         "credentials, whether or not the address has an account; 403 with the error "
         "browser_sign_in_required for an account with a second factor, which signs in through the browser "
-        "instead (R-ID5); 429 with Retry-After after too many failed attempts from one address or for one "
-        "account.\n\n"
+        "instead (R-ID5); 429 with Retry-After after too many failed attempts from one address, for one "
+        "account from one address, or for one account (the portal's own sign-in counts alike).\n\n"
         "Signing in through the browser (RFC 8628 §3.4): with the grant type "
         "urn:ietf:params:oauth:grant-type:device_code and the device code of `POST /api/v1/auth/device`, "
         "201 once the person has approved the sign-in; until then 400 with the error "
@@ -360,15 +372,12 @@ def token_create(request: HttpRequest, payload: Body[TokenRequest]):
         return device_code_poll(request, payload)
     try:
         token, raw = devices.api_token_create(
-            email=payload.email,
-            password=payload.password,
-            device_name=payload.device_name,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            request=request, email=payload.email, password=payload.password, device_name=payload.device_name
         )
+    except throttle.Throttled as error:
+        return _error(request, 429, error.message, {"Retry-After": str(error.wait_seconds)})
     except ValidationError as error:
         code = getattr(error, "code", None)
-        if code == "throttled":
-            return _error(request, 429, error.messages[0], {"Retry-After": str(error.params["retry_after"])})
         if code == "signin_failed":
             return _error(request, 401, error.messages[0])
         if code == "browser_sign_in_required":

@@ -1,8 +1,7 @@
-"""The desktop software's sign-in and licence check (R-S1..R-S3): device tokens, the sign-in rate
-limit, signing in through the browser for people with a second factor or single sign-on (R-ID5, the
-device authorization grant of RFC 8628), and whether a user may use a product. The API in
-licensing/accounts/api.py and the portal's /device/ page (device_views.py) are glue around these
-functions."""
+"""The desktop software's sign-in and licence check (R-S1..R-S3): device tokens, signing in through
+the browser for people with a second factor or single sign-on (R-ID5, the device authorization grant
+of RFC 8628), and whether a user may use a product. The API in licensing/accounts/api.py and the
+portal's /device/ page (device_views.py) are glue around these functions."""
 
 import functools
 import math
@@ -11,22 +10,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from licensing.accounts.models import (
-    ApiToken,
-    DeviceAuthorization,
-    DeviceCodeFailure,
-    SignInFailure,
-    User,
-    hash_token,
-    new_token,
-)
+from licensing.accounts import throttle
+from licensing.accounts.mfa import user_has_second_factor
+from licensing.accounts.models import ApiToken, DeviceAuthorization, DeviceCodeFailure, User, hash_token, new_token
 from licensing.accounts.permissions import can_sign_out_devices
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
@@ -35,23 +27,10 @@ from licensing.teams.models import Member, Team
 from licensing.teams.services import require
 from portal.db import service_transaction
 
-try:
-    from licensing.accounts.mfa import user_has_second_factor
-except ImportError:  # Until the second factor lands on main (issue 19): nobody has one yet.
-
-    def user_has_second_factor(user) -> bool:
-        return False
-
-
 # The API in licensing/accounts/api.py is glue around these functions.
 
 NOT_LICENSED = _("Contact your administrator to request permission to use this product.")
 SIGNIN_FAILED = _("The e-mail address or password is not correct.")
-SIGNIN_THROTTLED = ngettext_lazy(
-    "Too many failed sign-ins. Try again in %(minutes)d minute.",
-    "Too many failed sign-ins. Try again in %(minutes)d minutes.",
-    "minutes",
-)
 BROWSER_SIGN_IN_REQUIRED = _(
     "Your account signs in with a second factor or single sign-on, which the software cannot ask for. "
     "Sign in through the browser instead."
@@ -63,71 +42,28 @@ DEVICE_NAME_MAX_LENGTH = 100
 TOKEN_LAST_USED_PRECISION = timedelta(minutes=5)
 
 
-def _email_hash(email: str) -> str:
-    """The e-mail address as the rate limit stores it: hashed, whatever the case (SignInFailure)."""
-    return hash_token((email or "").strip().lower())
-
-
-def signin_wait(*, email: str, ip_address: str | None) -> int:
-    """Seconds before the desktop software may try to sign in again from `ip_address` or for
-    `email`; 0 when it may now.
-
-    Each of the two has a number of failed sign-ins it may have within the last
-    `API_SIGNIN_WINDOW_MINUTES` (a sliding window); once it has that many, the next attempt waits
-    until the oldest of them has left the window. A limit of 0 is no limit."""
-    now = timezone.now()
-    window = timedelta(minutes=settings.API_SIGNIN_WINDOW_MINUTES)
-    wait = timedelta(0)
-    for limit, lookup in (
-        (settings.API_SIGNIN_FAILURES_PER_IP, {"ip_address": ip_address}),
-        (settings.API_SIGNIN_FAILURES_PER_EMAIL, {"email_hash": _email_hash(email)}),
-    ):
-        if limit <= 0 or None in lookup.values():
-            continue
-        recent = list(
-            SignInFailure.objects.filter(**lookup, created_at__gt=now - window)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)[:limit]
-        )
-        if len(recent) >= limit:
-            wait = max(wait, recent[-1] + window - now)
-    return math.ceil(wait.total_seconds())
-
-
-def api_token_create(
-    *, email: str, password: str, device_name: str, ip_address: str | None = None
-) -> tuple[ApiToken, str]:
+def api_token_create(*, request, email: str, password: str, device_name: str) -> tuple[ApiToken, str]:
     """Sign a device in to the desktop software with an account's e-mail address and password (R-S2):
     a new token, returned once as (token row, raw token); only its hash is stored. The device sends
     it instead of the password until it expires (`API_TOKEN_DAYS`) or is signed out.
 
-    Wrong credentials are refused with the same SIGNIN_FAILED whether or not the address has an
-    account (and the backend takes as long either way). Failures count towards the rate limit
-    (`signin_wait`); beyond it every attempt, right or wrong, is refused with SIGNIN_THROTTLED, code
-    "throttled", and `params["retry_after"]` in seconds. A successful sign-in clears the account's
-    count, not the address's.
+    The password is checked through the one throttle of every password (`throttle.password_sign_in`,
+    counted before the check, per address, per account and address, per account), which raises
+    `throttle.Throttled` with the wait when the attempt must wait, right password or not. Wrong
+    credentials are refused with the same SIGNIN_FAILED whether or not the address has an account
+    (and the backend takes as long either way). An account with a second factor is refused, after
+    its password, with BROWSER_SIGN_IN_REQUIRED: the software cannot ask for the factor, and signs
+    in through the browser instead (R-ID5, `device_authorization_create`).
 
     Not one transaction: the password check is slow on purpose, and on SQLite an open transaction
-    holds the write lock. Each write stands alone. Concurrent attempts may each pass the limit
-    before any of them has failed, so the limit is exact only for attempts one after another.
+    holds the write lock. Each write stands alone.
     """
     device_name = " ".join((device_name or "").split())[:DEVICE_NAME_MAX_LENGTH]
     if not device_name:
         raise ValidationError({"device_name": [DEVICE_NAME_REQUIRED]}, code="device_name")
-    wait = signin_wait(email=email, ip_address=ip_address)
-    if wait:
-        raise ValidationError(
-            SIGNIN_THROTTLED, code="throttled", params={"minutes": math.ceil(wait / 60), "retry_after": wait}
-        )
-    user = authenticate(None, email=email, password=password)
-    now = timezone.now()
+    user = throttle.password_sign_in(request, email=email, password=password)
     if user is None:
-        # Forget what has left the window, so that the table stays as small as the window.
-        window = timedelta(minutes=settings.API_SIGNIN_WINDOW_MINUTES)
-        SignInFailure.objects.filter(created_at__lte=now - window).delete()
-        SignInFailure.objects.create(ip_address=ip_address, email_hash=_email_hash(email), created_at=now)
         raise ValidationError(SIGNIN_FAILED, code="signin_failed")
-    SignInFailure.objects.filter(email_hash=_email_hash(email)).delete()
     if user_has_second_factor(user):
         # After the password, never before: the answer must not tell who has a second factor.
         raise ValidationError(BROWSER_SIGN_IN_REQUIRED, code="browser_sign_in_required")

@@ -209,31 +209,6 @@ class ApiToken(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
-class SignInFailure(models.Model):
-    """One failed sign-in of the desktop software, kept for the rate limit only: too many from one
-    address or for one e-mail address within `API_SIGNIN_WINDOW_MINUTES` and further attempts wait.
-
-    A table rather than the cache, so that every worker process counts the same failures. The
-    address typed is stored as a hash: what people type there (a password in the wrong field) is
-    nobody's business. Rows older than the window are deleted as new failures come in.
-    """
-
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    email_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("failed sign-in")
-        verbose_name_plural = _("failed sign-ins")
-        indexes = [
-            models.Index(fields=["ip_address", "created_at"]),
-            models.Index(fields=["email_hash", "created_at"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.ip_address or '-'}"
-
-
 class DeviceAuthorizationQuerySet(models.QuerySet):
     def pending(self) -> "DeviceAuthorizationQuerySet":
         """Sign-ins still waiting for the person in the browser: neither approved nor denied, not

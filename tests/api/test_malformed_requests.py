@@ -18,7 +18,7 @@ from licensing.accounts.api import (
     UNKNOWN_PRODUCT,
 )
 from licensing.accounts.devices import DEVICE_NAME_REQUIRED
-from licensing.accounts.models import ApiToken, DeviceAuthorization, SignInFailure
+from licensing.accounts.models import ApiToken, DeviceAuthorization
 from licensing.subscriptions.models import Product
 from tests.api.conftest import OPENAPI_URL, TOKEN_URL
 from tests.api.conftest import assign as give_seat
@@ -47,7 +47,6 @@ def test_a_nul_character_in_any_sign_in_field_is_422_not_a_failed_sign_in(client
     message = str(CHARACTER_NOT_ALLOWED % {"field": field})
     assert response.json() == {"detail": message, "errors": [{"field": field, "message": message}]}
     assert not ApiToken.objects.exists()
-    assert not SignInFailure.objects.exists()
 
 
 def test_a_nul_in_the_address_is_answered_alike_whether_or_not_the_account_exists(client, world):
