@@ -130,9 +130,10 @@ def detail(status: int, payload) -> str:
 def sign_out_previous(args, state: dict) -> None:
     """Signing in again replaces this device's token: sign the old one out rather than leave it
     working, unseen, on the user's page."""
-    if state.get("token"):
+    token = state.pop("token", None)
+    if token:
         with contextlib.suppress(NoAnswer):
-            call(state.get("server") or args.server, "DELETE", "/auth/token", token=state["token"])
+            call(state.get("server") or args.server, "DELETE", "/auth/token", token=token)
 
 
 def signed_in(args, state: dict, payload: dict, email: str | None, out) -> int:

@@ -147,3 +147,24 @@ def test_the_help_tells_of_the_browser_sign_in(capsys):
         reference_client.main(["signin", "--help"])
 
     assert "--browser" in capsys.readouterr().out
+
+
+def test_a_password_sign_in_of_a_person_with_a_second_factor_continues_in_the_browser(run, world, monkeypatch):
+    # R-ID5: the server answers browser_sign_in_required after the right password; the client says so
+    # and signs in through the browser by itself.
+    from allauth.mfa.models import Authenticator
+
+    from licensing.accounts.devices import BROWSER_SIGN_IN_REQUIRED
+
+    Authenticator.objects.create(user=world.user.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    assign(world.user, world.product)
+    person = PersonAtTheBrowser(world.user.user)
+    monkeypatch.setattr(webbrowser, "open", person.open)
+
+    status, out = run("signin", "--email", "user@example.com", "--device", "Drawing office PC", "--password-stdin")
+
+    assert status == 0, out
+    assert out.startswith(str(BROWSER_SIGN_IN_REQUIRED))
+    assert len(person.opened) == 1
+    assert "Signed in on Drawing office PC" in out
+    assert run("check", "draftpro")[0] == 0

@@ -370,3 +370,39 @@ def test_old_sign_ins_through_the_browser_are_forgotten(api, world):
     started(api)
 
     assert DeviceAuthorization.objects.count() == 1
+
+
+# --- A person with a second factor, from the start --------------------------------------------------
+
+
+def test_a_person_with_a_second_factor_signs_the_desktop_in_through_the_browser(api, world):
+    # R-ID5: the password alone is refused; the browser asks the password and the authenticator app's
+    # code (computed with pyotp from the secret, as the app does) before the device can be approved.
+    import pyotp
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    secret = pyotp.random_base32()
+    TOTP.activate(world.user.user, secret)
+    assert api.sign_in("user@example.com").json()["error"] == "browser_sign_in_required"
+    body = started(api)
+    browser = Client()
+
+    to_login = browser.get(DEVICE_PAGE, {"code": body["user_code"]})
+    assert to_login.status_code == 302
+    to_factor = browser.post(to_login["Location"], {"login": "user@example.com", "password": "pw"})
+    assert to_factor.status_code == 302
+    assert to_factor["Location"] == reverse("mfa_authenticate")
+    # Signed in with the password alone, the device page is not reachable yet.
+    assert browser.get(DEVICE_PAGE).status_code == 302
+    back = browser.post(to_factor["Location"], {"code": pyotp.TOTP(secret).now()})
+    assert back.status_code == 302
+    assert back["Location"] == f"/device/?code={body['user_code']}"
+    page = browser.get(back["Location"])
+    assert page.context["form"]["code"].value() == body["user_code"]
+    browser.post(DEVICE_PAGE, {"code": body["user_code"]})
+    assert browser.post(DEVICE_PAGE, {"code": body["user_code"], "decision": "approve"}).status_code == 302
+
+    signed_in = poll_later(api, body["device_code"])
+
+    assert signed_in.status_code == 201
+    assert ApiToken.objects.get().user == world.user.user
