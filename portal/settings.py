@@ -62,6 +62,7 @@ MIDDLEWARE = [
     # First, so that its process_exception is the last resort for a view's database error (503 page).
     "portal.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -168,8 +169,6 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": None,
     "login": "30/m/ip",
     "reauthenticate": "10/m/user",
-    # Password reset mails: per address of the requester and per e-mail address asked for.
-    "reset_password": "20/m/ip,5/15m/key",
     "reset_password_from_key": "20/m/ip",
 }
 MFA_ADAPTER = "licensing.accounts.adapter.MFAAdapter"
@@ -179,6 +178,9 @@ MFA_RECOVERY_CODE_COUNT = 10
 # WebAuthn needs a secure origin; in development (DEBUG) http://127.0.0.1 and the tests' live server
 # are allowed too. Production is https behind the proxy.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The key the second factors' secrets are encrypted with (licensing.accounts.adapter); from SECRET_KEY
+# when empty.
+MFA_ENCRYPTION_KEY = os.environ.get("MFA_ENCRYPTION_KEY", "")
 # Support staff (anyone who may open the Django admin) must use a second factor: on in production
 # (settings_production), a setting here so that the demo's support login works without one.
 SUPPORT_REQUIRES_SECOND_FACTOR = env_bool("SUPPORT_REQUIRES_SECOND_FACTOR", False)
@@ -191,6 +193,9 @@ SIGNIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = int(os.environ.get("SIGNIN_FAILURES_PE
 # Failures of one account from all addresses within an hour (a spread-out guess); a browser where the
 # owner signed in before still signs in (a signed cookie), and so does a password reset.
 SIGNIN_FAILURES_PER_ACCOUNT = int(os.environ.get("SIGNIN_FAILURES_PER_ACCOUNT", "50"))
+# Password-reset mails asked for, from one address and for one e-mail address, in the same window.
+SIGNIN_RESETS_PER_ADDRESS = int(os.environ.get("SIGNIN_RESETS_PER_ADDRESS", "20"))
+SIGNIN_RESETS_PER_ACCOUNT = int(os.environ.get("SIGNIN_RESETS_PER_ACCOUNT", "5"))
 # Behind a reverse proxy, how many proxies set X-Forwarded-For (allauth reads the client's address
 # from it); 0 uses REMOTE_ADDR.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
@@ -249,6 +254,8 @@ MAILER_EMAIL_BACKEND = os.environ.get(
     if os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.console.EmailBackend",
 )
+# The log of sent mails keeps no copy of them: their bodies hold password-reset and invitation links.
+MAILER_EMAIL_LOG_MESSAGE_DATA = False
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

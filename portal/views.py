@@ -9,20 +9,24 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template import loader
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
+from licensing.accounts import throttle
 from licensing.accounts.devices import user_password_changed
+from licensing.accounts.models import User
 from licensing.subscriptions.models import Assignment, Product, Subscription
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members, is_support
@@ -162,26 +166,75 @@ class LogoutView(auth_views.LogoutView):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """The password-reset mail, in the recipient's language and sent after commit like every mail
-    (SPEC §4; the queue is django-mailer's, see portal.mail)."""
+    """The password-reset mail, in the recipient's language, queued like every mail (SPEC §4; the
+    queue is django-mailer's, see portal.mail) and sent once the answer has gone out (the view).
+
+    An address without an account gets no mail, but the same work is done for it (the token and the
+    mail are made, and thrown away), so that the answer does not take longer for an address that has
+    an account than for one that has not."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = _("E-mail address")
 
+    def save(self, *args, **kwargs):
+        email = self.cleaned_data["email"]
+        if next(iter(self.get_users(email)), None) is None:
+            stand_in = User(email=email, password="!")
+            context = {
+                "email": email,
+                "domain": settings.SITE_URL,
+                "uid": "-",
+                "token": default_token_generator.make_token(stand_in),
+                "protocol": "https",
+                "user": stand_in,
+            }
+            self.send_mail(
+                kwargs.get("subject_template_name"),
+                kwargs.get("email_template_name"),
+                context,
+                kwargs.get("from_email"),
+                email,
+                html_email_template_name=kwargs.get("html_email_template_name"),
+                deliver=False,
+            )
+        return super().save(*args, **kwargs)
+
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        deliver = kwargs.pop("deliver", True)
         user = context["user"]
         context = {**context, "site_url": settings.SITE_URL, "recipient": user}
         with translation.override(user.language or settings.LANGUAGE_CODE):
+            if not deliver:
+                # What PasswordResetForm.send_mail does, but the message is made and not queued.
+                subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+                body = loader.render_to_string(email_template_name, context)
+                html = loader.render_to_string(kwargs["html_email_template_name"], context)
+                EmailMultiAlternatives(subject, body, from_email, [to_email]).attach_alternative(html, "text/html")
+                return
             super().send_mail(subject_template_name, email_template_name, context, from_email, to_email, **kwargs)
-        transaction.on_commit(mail._flush_queue)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """ "Forgot your password?": through the throttle (licensing.accounts.throttle: so many per address
+    and per e-mail address, whether or not it has an account); the mail is sent after the answer."""
+
     form_class = QueuedPasswordResetForm
     subject_template_name = "registration/password_reset_subject.txt"
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"
+
+    def form_valid(self, form):
+        try:
+            throttle.password_reset_requested(self.request, form.cleaned_data["email"])
+        except throttle.Throttled as refused:
+            form.add_error("email", refused.message)
+            return self.form_invalid(form)
+        response = super().form_valid(form)
+        # Sent once the answer is out (the server closes the response), so that the answer takes no
+        # longer for an address with an account, whose mail goes out, than for one without.
+        response._resource_closers.append(mail._flush_queue)
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -205,6 +258,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         user_password_changed(user=form.user, actor=form.user)
+        throttle.password_reset_done(self.request, form.user.email)  # the owner, proven by the link
         return response
 
 

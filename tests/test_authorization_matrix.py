@@ -365,8 +365,9 @@ READ_ONLY = {"add": 403, "delete": 403}
 ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "auth_group": ("group_id", {}),
     "mailer_dontsendentry": ("dontsendentry_id", {}),
-    "mailer_messagelog": ("messagelog_id", {}),
-    "mailer_message": ("message_id", {}),
+    # A mail is kept as a pickle that django-mailer loads to send it: no one writes one here.
+    "mailer_messagelog": ("messagelog_id", {"add": 403}),
+    "mailer_message": ("message_id", {"add": 403}),
     "teams_customer": ("customer_id", {}),
     "teams_team": ("team_id", {"delete": 403}),
     "teams_member": ("member_id", {}),

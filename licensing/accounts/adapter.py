@@ -49,7 +49,7 @@ class AccountAdapter(DefaultAccountAdapter):
 def _fernet() -> Fernet:
     # From SECRET_KEY unless MFA_ENCRYPTION_KEY is set: rotating SECRET_KEY then means setting the old
     # one here, or everybody sets their authenticator up again.
-    secret = getattr(settings, "MFA_ENCRYPTION_KEY", "") or settings.SECRET_KEY
+    secret = settings.MFA_ENCRYPTION_KEY or settings.SECRET_KEY
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"seatkeeper-mfa:{secret}".encode()).digest()))
 
 

@@ -5,11 +5,18 @@ here: its memberships go first, through the member admin, which applies the rule
 members (R-D1, R-D2). Invitations are only shown, and re-sent through `invitation_resend` (R-U5).
 Signed-in devices of the desktop software are only shown, and signed out through `api_token_revoke`
 (R-S2); a password changed here signs the person's devices out, as in the portal.
+
+Superusers stay the only ones who grant rights (issue 19): only they set who is staff or superuser,
+a person's groups and permissions, and a group's permissions, and only they change an account that
+holds rights (a staff or superuser account: a new e-mail address or password would make it someone
+else's). To everyone else those fields and accounts are read-only, and a POST cannot set them.
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +35,30 @@ admin.site.index_title = _("Customers, teams and subscriptions")
 MEMBER_BLOCKS_DELETE = _(
     "%(user)s is a member of %(team)s (%(role)s). Delete that membership first; an admin must first be made User."
 )
+
+
+RIGHTS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def grants_rights(user) -> bool:
+    """Superusers stay the only ones who grant rights: staff, superuser, groups, permissions."""
+    return user.is_active and user.is_superuser
+
+
+def holds_rights(account) -> bool:
+    """An account that signs in to the admin; whoever could change its e-mail address or password
+    would hold its rights."""
+    return account.is_staff or account.is_superuser
+
+
+def can_change_account(user, account) -> bool:
+    """Support changes the accounts of customers' people (e-mail, name, language, password, active);
+    an account that holds rights is a superuser's to change."""
+    return grants_rights(user) or not holds_rights(account)
+
+
+def _without_rights(fields):
+    return tuple(field for field in fields if field not in RIGHTS)
 
 
 class MembershipInline(ReadOnlyInline):
@@ -57,7 +88,11 @@ class UserAdmin(DjangoUserAdmin):
             _("Permissions"),
             {
                 "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
-                "description": _("Support staff sign in here and may act on every team."),
+                "description": _(
+                    "Staff sign in here. They act in customers' teams only with the permission “Act as "
+                    "support staff in every team” (the group “Support staff” has it). Only superusers "
+                    "change these fields, and the accounts of staff."
+                ),
             },
         ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
@@ -93,6 +128,31 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None and not grants_rights(request.user):
+            # The add form: a new account of a customer's person; a superuser makes it staff.
+            fieldsets = [
+                (name, {**options, "fields": _without_rights(options["fields"])}) for name, options in fieldsets
+            ]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and not grants_rights(request.user):
+            return (*readonly, *RIGHTS)  # shown, not in the form: a POST of them is ignored
+        return readonly
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Also guards "Change password" and the add page, which ask for it.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or can_change_account(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Asked per account by the delete page and the "delete selected" action alike.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or can_change_account(request.user, obj))
+
     @admin.display(description=_("teams"), ordering="teams_count")
     def teams_count(self, obj) -> int:
         return obj.teams_count
@@ -118,6 +178,32 @@ class UserAdmin(DjangoUserAdmin):
             if user.password != before:
                 user_password_changed(user=user, actor=request.user)
         return response
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Groups of staff members (the migrations make "Support staff"). Only superusers give a group
+    permissions; others may see, name and add groups, which grants nobody anything."""
+
+    def get_fields(self, request, obj=None):
+        if grants_rights(request.user):
+            return super().get_fields(request, obj)
+        return ("name", "permissions_held")
+
+    def get_readonly_fields(self, request, obj=None):
+        if grants_rights(request.user):
+            return super().get_readonly_fields(request, obj)
+        return ("permissions_held",)
+
+    @admin.display(description=_("permissions"))
+    def permissions_held(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        held = obj.permissions.select_related("content_type").order_by("content_type__app_label", "codename")
+        return ", ".join(str(permission) for permission in held) or "-"
 
 
 class InvitationStateFilter(admin.SimpleListFilter):

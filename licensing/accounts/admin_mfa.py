@@ -6,6 +6,7 @@ The secrets themselves are never shown (they are stored encrypted: licensing.acc
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 
 # Accounts sign in by their one e-mail address (User.email); allauth's table of further addresses
 # is not used, so it has no page.
@@ -30,3 +31,16 @@ class AuthenticatorAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # shown, never edited; removed with "Delete"
+
+    def has_delete_permission(self, request, obj=None):
+        # The second factor of an account that holds rights (staff, superuser) is removed by a
+        # superuser only: otherwise one support account could strip another's and then take it over.
+        if obj is not None and (obj.user.is_staff or obj.user.is_superuser) and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        if lookup.split("__")[0] == "data":
+            # Django allows a filter on any field of the model itself: not on the (encrypted) secrets.
+            raise DisallowedModelAdminLookup(f"Filtering by {lookup} not allowed")
+        return super().lookup_allowed(lookup, value, request)

@@ -56,8 +56,14 @@ SCOPE_WORDS = {
 }
 
 
-def throttled_message(wait_seconds: int) -> str:
+def throttled_message(wait_seconds: int, scope: str = "") -> str:
     minutes = max(1, math.ceil(wait_seconds / 60))
+    if scope.startswith("reset"):
+        return ngettext(
+            "Too many password resets were asked for lately. Wait %(minutes)d minute and try again.",
+            "Too many password resets were asked for lately. Wait %(minutes)d minutes and try again.",
+            minutes,
+        ) % {"minutes": minutes}
     return ngettext(
         "Too many failed sign-ins. Wait %(minutes)d minute and try again, or reset your password.",
         "Too many failed sign-ins. Wait %(minutes)d minutes and try again, or reset your password.",
@@ -71,7 +77,7 @@ class Throttled(Exception):
     def __init__(self, wait_seconds: int, scope: str):
         self.wait_seconds = max(1, int(wait_seconds))
         self.scope = scope
-        super().__init__(throttled_message(self.wait_seconds))
+        super().__init__(throttled_message(self.wait_seconds, scope))
 
     @property
     def message(self) -> str:
@@ -88,7 +94,7 @@ class Count:
 
     @property
     def action(self) -> str:
-        return f"signin_failed_{self.scope}"
+        return f"signin_{self.scope}"
 
     @property
     def config(self) -> dict[str, str]:
@@ -130,21 +136,27 @@ def wait_seconds(request: HttpRequest, count: Count) -> int:
     return math.ceil(live[rate.amount - 1] + rate.duration - now)
 
 
-def consume(request: HttpRequest, email: str) -> list:
-    """Count one failure of signing in as `email` from `request`'s address in each count, before the
-    password is checked; `release` takes them back once it was right. Raises `Throttled` (counting
-    nothing) when a count is full."""
+def take(request: HttpRequest, wanted: list[Count], email: str = "") -> list:
+    """One more of each count in `wanted`, or `Throttled` (taking none) when one of them is full."""
     usages = []
-    for count in counts(request, email):
+    for count in wanted:
         usage = ratelimit.consume(request, app=APP, action=count.action, config=count.config, key=count.key)
         if not usage:
             for taken in usages:
                 taken.rollback()
             wait = wait_seconds(request, count)
-            _record_pause(request, count, email, wait)
+            if count.scope in SCOPE_WORDS:
+                _record_pause(request, count, email, wait)
             raise Throttled(wait, count.scope)
         usages.append(usage)
     return usages
+
+
+def consume(request: HttpRequest, email: str) -> list:
+    """Count one failure of signing in as `email` from `request`'s address in each count, before the
+    password is checked; `release` takes them back once it was right. Raises `Throttled` (counting
+    nothing) when a count is full."""
+    return take(request, counts(request, email), email)
 
 
 def release(usages: list) -> None:
@@ -163,6 +175,18 @@ def password_sign_in(request: HttpRequest, *, email: str, password: str) -> User
     if user is not None:
         release(usages)
     return user
+
+
+def password_reset_requested(request: HttpRequest, email: str) -> None:
+    """Count a request for a password-reset mail: `SIGNIN_RESETS_PER_ADDRESS` from one address and
+    `SIGNIN_RESETS_PER_ACCOUNT` for one e-mail address, in `SIGNIN_WINDOW_MINUTES`; `Throttled` beyond
+    either, whether or not the address has an account (so the answer tells nothing about it)."""
+    window = settings.SIGNIN_WINDOW_MINUTES * 60
+    wanted = [
+        Count("reset_address", f"{settings.SIGNIN_RESETS_PER_ADDRESS}/{window}s/ip", None),
+        Count("reset_account", f"{settings.SIGNIN_RESETS_PER_ACCOUNT}/{window}s/key", normalised(email)),
+    ]
+    take(request, [count for count in wanted if not count.rate.startswith("0/")])
 
 
 def password_reset_done(request: HttpRequest, email: str) -> None:

@@ -69,6 +69,10 @@ class Team(models.Model):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         ordering = ["name", "pk"]
+        # Support staff's powers in the portal (teams.permissions.is_support): a named permission,
+        # given to a staff account directly or through the group "Support staff", never is_staff alone.
+        # Stored as data in English, as Django's own "Can change team" is.
+        permissions = [("act_as_support", "Act as support staff in every team")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(name=""), name="team_name_not_empty", violation_error_message=_("A team needs a name.")

@@ -17,9 +17,20 @@ def is_team_admin(user, team: Team) -> bool:
     return member is not None and member.is_admin
 
 
+SUPPORT_PERMISSION = "teams.act_as_support"
+
+
 def is_support(user) -> bool:
-    """Support staff of the vendor, who work in the Django admin and may act on every team."""
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+    """Support staff of the vendor, who work in the Django admin and may act on every team (§2).
+
+    An active staff account (it may sign in to the admin) that holds the permission "Act as support
+    staff in every team", directly or through a group (the migrations make "Support staff");
+    superusers hold every permission. Being staff alone gives no power over customers' teams: a
+    staff member may have been let into the admin for one list only.
+    """
+    return bool(
+        user and user.is_authenticated and user.is_active and user.is_staff and user.has_perm(SUPPORT_PERMISSION)
+    )
 
 
 def can_manage_members(user, team: Team) -> bool:

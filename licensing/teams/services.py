@@ -10,7 +10,7 @@ from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Customer, Member, Team
-from licensing.teams.permissions import can_manage_members, can_require_second_factor
+from licensing.teams.permissions import can_manage_members, can_require_second_factor, is_support
 from portal.db import service_transaction
 from portal.mail import mail_send
 
@@ -70,7 +70,7 @@ def team_create(*, customer: Customer, name: str, primary_admin, actor=None) -> 
     From the portal the actor is an admin of another team of the same customer and becomes the new
     team's primary admin; the system (a first purchase, R-T2) passes no actor.
     """
-    if actor is not None and not actor.is_staff:
+    if actor is not None and not is_support(actor):
         # An active admin of one of the customer's teams; an admin who has not accepted yet has no rights.
         require(Team.objects.administered_by(actor).filter(customer=customer).exists())
     team = Team.objects.create(customer=customer, name=_clean_team_name(name), created_by=actor)
