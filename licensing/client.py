@@ -3,8 +3,15 @@
 see what a customer sees.
 
     python -m licensing.client signin --email jan@example.com      # asks for the password
+    python -m licensing.client signin --browser                    # a second factor, single sign-on
     python -m licensing.client check draftline
     python -m licensing.client signout
+
+`signin --browser` signs in through the portal in a browser (R-ID5; the device authorization grant
+of RFC 8628): it prints the portal's address and a code, opens the page with the code filled in
+where it can, and waits while the person signs in there (with a second factor or single sign-on, as
+the portal asks) and approves this device. `signin` with a password does the same by itself when the
+server answers that the account signs in through the browser.
 
 `--server URL` (before the command) chooses the portal: by default the one signed in to, else
 $SEATKEEPER_SERVER, else http://127.0.0.1:8000. `--state FILE` is where the token is kept (default
@@ -12,8 +19,9 @@ $SEATKEEPER_SERVER, else http://127.0.0.1:8000. `--state FILE` is where the toke
 keeps working without a connection until the `offline_until` of its last successful check.
 
 Exit status: 0 signed in, licensed or signed out; 1 when the server says no (wrong password, not
-licensed, signed out, unknown product, too many attempts); 2 when there is no answer to be had
-(server unreachable or unavailable, a usage error such as a server address that is not a URL).
+licensed, signed out, unknown product, too many attempts, a sign-in denied or expired in the
+browser); 2 when there is no answer to be had (server unreachable or unavailable, a usage error such
+as a server address that is not a URL).
 
 Standard library only: it must run where Django is not installed.
 """
@@ -26,9 +34,11 @@ import json
 import os
 import socket
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import webbrowser
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +48,8 @@ TIMEOUT = 15  # seconds; the software would rather work offline than hang at sta
 USER_AGENT = "seatkeeper-client/1"
 
 OK, REFUSED, NO_ANSWER = 0, 1, 2
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+SLOW_DOWN_SECONDS = 5  # RFC 8628 §3.5: what slow_down adds to the interval, for good
 
 
 class NoAnswer(Exception):
@@ -115,26 +127,77 @@ def detail(status: int, payload) -> str:
     return f"The server answered {status} without an explanation."
 
 
+def sign_out_previous(args, state: dict) -> None:
+    """Signing in again replaces this device's token: sign the old one out rather than leave it
+    working, unseen, on the user's page."""
+    token = state.pop("token", None)
+    if token:
+        with contextlib.suppress(NoAnswer):
+            call(state.get("server") or args.server, "DELETE", "/auth/token", token=token)
+
+
+def signed_in(args, state: dict, payload: dict, email: str | None, out) -> int:
+    """Keep the token the server gave (readable by the owner only) and say so."""
+    state.pop("email", None)
+    state.update(server=args.server, device_name=args.device, checks={}, **payload)
+    if email:
+        state["email"] = email
+    save_state(args.state, state)
+    who = f" as {email}" if email else ""
+    print(f"Signed in{who} on {args.device}, until {when(payload['expires_at'])}.", file=out)
+    return OK
+
+
 def signin(args, state: dict, out) -> int:
+    if args.browser:
+        return signin_browser(args, state, out)
     email = args.email or input("E-mail address: ").strip()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
-    if state.get("token"):
-        # Signing in again replaces this device's token: sign the old one out rather than leave it
-        # working, unseen, on the user's page.
-        with contextlib.suppress(NoAnswer):
-            call(state.get("server") or args.server, "DELETE", "/auth/token", token=state["token"])
+    sign_out_previous(args, state)
     body = {"email": email, "password": password, "device_name": args.device}
     status, payload, headers = call(args.server, "POST", "/auth/token", body=body)
     if status == 201:
-        state.update(server=args.server, email=email, device_name=args.device, checks={}, **payload)
-        save_state(args.state, state)
-        print(f"Signed in as {email} on {args.device}, until {when(payload['expires_at'])}.", file=out)
-        return OK
+        return signed_in(args, state, payload, email, out)
     message = detail(status, payload)
+    if isinstance(payload, dict) and payload.get("error") == "browser_sign_in_required":
+        # A second factor or single sign-on, which only the portal can ask for (R-ID5).
+        print(message, file=out)
+        return signin_browser(args, state, out)
     if status == 429 and headers.get("Retry-After"):
         message += f" (retry after {headers['Retry-After']} s)"
     print(message, file=out)
     return REFUSED
+
+
+def signin_browser(args, state: dict, out) -> int:
+    """Sign in through the portal in a browser (RFC 8628): show the address and the code, open the
+    page, and ask the server every `interval` seconds whether the person has approved this device."""
+    sign_out_previous(args, state)
+    status, started, _headers = call(args.server, "POST", "/auth/device", body={"device_name": args.device})
+    if status != 200 or not isinstance(started, dict):
+        print(detail(status, started), file=out)
+        return REFUSED
+    print(f"To sign in, open {started['verification_uri']} and enter the code {started['user_code']}.", file=out)
+    print("Sign in there if the portal asks you to, check the code, and approve this device.", file=out, flush=True)
+    if args.open_browser:
+        # Where no browser can be started (a server, a terminal session), the address above is enough.
+        with contextlib.suppress(webbrowser.Error):
+            webbrowser.open(started["verification_uri_complete"])
+    interval = started["interval"]
+    body = {"grant_type": DEVICE_CODE_GRANT, "device_code": started["device_code"]}
+    while True:
+        time.sleep(interval)
+        status, payload, _headers = call(args.server, "POST", "/auth/token", body=body)
+        if status == 201:
+            return signed_in(args, state, payload, None, out)
+        error = payload.get("error") if isinstance(payload, dict) else None
+        if error == "authorization_pending":
+            continue
+        if error == "slow_down":
+            interval += SLOW_DOWN_SECONDS
+            continue
+        print(detail(status, payload), file=out)  # denied, expired: the person starts again
+        return REFUSED
 
 
 def check(args, state: dict, out) -> int:
@@ -208,6 +271,14 @@ def parser() -> argparse.ArgumentParser:
     signin_parser.add_argument("--email", help="the account's e-mail address (asked for when left out)")
     signin_parser.add_argument("--device", default=socket.gethostname(), help="this device's name (default: host name)")
     signin_parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    signin_parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="sign in through the portal in a browser (for a second factor or single sign-on): no password here",
+    )
+    signin_parser.add_argument(
+        "--no-open", dest="open_browser", action="store_false", help="print the portal's address, open no browser"
+    )
     check_parser = commands.add_parser("check", help="check the licence of a product")
     check_parser.add_argument("product", help="the product's code, like draftline")
     commands.add_parser("signout", help="sign this device out")

@@ -220,13 +220,10 @@ API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 # without a connection until this many days after the last successful check.
 LICENCE_RECHECK_HOURS = int(os.environ.get("LICENCE_RECHECK_HOURS", "24"))
 LICENCE_OFFLINE_DAYS = int(os.environ.get("LICENCE_OFFLINE_DAYS", "30"))
-# Failed sign-ins allowed per client address and per e-mail address within the window; the next
-# attempt gets 429 with Retry-After. Counted in the database, so across all worker processes. Behind
-# a reverse proxy every client has the proxy's address: set the per-address limit to 0 (off) there
-# unless REMOTE_ADDR is the client's.
-API_SIGNIN_FAILURES_PER_IP = int(os.environ.get("API_SIGNIN_FAILURES_PER_IP", "10"))
-API_SIGNIN_FAILURES_PER_EMAIL = int(os.environ.get("API_SIGNIN_FAILURES_PER_EMAIL", "10"))
-API_SIGNIN_WINDOW_MINUTES = int(os.environ.get("API_SIGNIN_WINDOW_MINUTES", "15"))
+# Signing the software in through the browser (R-ID5, RFC 8628): how long the code it shows stays
+# valid, and how many seconds it waits between two questions whether the person has approved.
+DEVICE_AUTHORIZATION_SECONDS = int(os.environ.get("DEVICE_AUTHORIZATION_SECONDS", "600"))
+DEVICE_POLL_INTERVAL_SECONDS = int(os.environ.get("DEVICE_POLL_INTERVAL_SECONDS", "5"))
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

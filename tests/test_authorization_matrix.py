@@ -265,6 +265,8 @@ EXPECT: dict[str, Expect] = {
     "accounts:invite-import-example": Expect(TEAM, rule="R-U6"),
     "accounts:invitation-resend": Expect(TEAM, get=405, post=302, kwargs={"member_id": "invited_id"}, rule="R-U5"),
     "accounts:device-sign-out": Expect(TEAM, get=405, post=302, rule="R-S2"),
+    # Signing the desktop software in through the browser: one's own, so anyone signed in (R-ID5).
+    "accounts:device-sign-in": Expect(SIGNED, post=200, rule="R-ID5"),
     # The invitation link is public: the token is the key (R-U4).
     "accounts:invitation-accept": Expect(PUBLIC, post=200, rule="R-U4"),
     # The language menu: anyone, POST only (SPEC §4).
@@ -284,6 +286,7 @@ EXPECT: dict[str, Expect] = {
     "api-v1:openapi-json": Expect(API),
     "api-v1:token_create": Expect(API, get=405, post=422, rule="R-S2"),  # no e-mail address, no password
     "api-v1:token_delete": Expect(API, get=405, delete=401, rule="R-S2"),
+    "api-v1:device_authorization_create": Expect(API, get=405, post=422, rule="R-ID5"),  # no device name
     "api-v1:entitlement_get": Expect(API, get=401, rule="R-S1"),
     "api-v1:not_found": Expect(API, get=404),
     "api-v1:root_not_found": Expect(API, get=404),

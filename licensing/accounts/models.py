@@ -209,26 +209,97 @@ class ApiToken(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
-class SignInFailure(models.Model):
-    """One failed sign-in of the desktop software, kept for the rate limit only: too many from one
-    address or for one e-mail address within `API_SIGNIN_WINDOW_MINUTES` and further attempts wait.
+class DeviceAuthorizationQuerySet(models.QuerySet):
+    def pending(self) -> "DeviceAuthorizationQuerySet":
+        """Sign-ins still waiting for the person in the browser: neither approved nor denied, not
+        expired."""
+        return self.filter(approved_at__isnull=True, denied_at__isnull=True, expires_at__gt=timezone.now())
 
-    A table rather than the cache, so that every worker process counts the same failures. The
-    address typed is stored as a hash: what people type there (a password in the wrong field) is
-    nobody's business. Rows older than the window are deleted as new failures come in.
+
+class DeviceAuthorization(models.Model):
+    """The desktop software signing in through the browser (R-ID5; the device authorization grant of
+    RFC 8628): for people with a second factor or single sign-on, which the software cannot type.
+
+    The software asks for one and gets a device code, which it keeps, and a short user code, which it
+    shows. The person opens the portal's /device/ page, signed in there with whatever the portal asks
+    (password, second factor, SSO), types or confirms the user code and approves or denies the sign-in
+    of the device named here. Meanwhile the software polls with its device code, at `interval`
+    seconds at most; once approved, the poll gives it a device token (ApiToken) exactly once.
+
+    Only a hash of the device code is stored, like the tokens'. The user code is stored normalised
+    (`user_code_normalise`: eight capitals, without the dash the software shows); it is unique while
+    the row exists, and rows are deleted a while after they expire.
     """
 
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    email_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    device_code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user_code = models.CharField(_("code"), max_length=8, unique=True)
+    device_name = models.CharField(_("device"), max_length=100)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    # Seconds the software waits between polls; RFC 8628 §3.5: 5 more after each poll that came too soon.
+    interval = models.PositiveSmallIntegerField(_("polling interval"))
+    last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
+    # The person who approved or denied the sign-in in the browser: the device is signed in as them.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="device_authorizations",
+        verbose_name=_("user"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    denied_at = models.DateTimeField(_("denied at"), null=True, blank=True)
+    # When the software received its token: a device code gives one token, once.
+    redeemed_at = models.DateTimeField(_("token issued at"), null=True, blank=True)
+
+    objects = DeviceAuthorizationQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("failed sign-in")
-        verbose_name_plural = _("failed sign-ins")
-        indexes = [
-            models.Index(fields=["ip_address", "created_at"]),
-            models.Index(fields=["email_hash", "created_at"]),
+        verbose_name = _("browser sign-in of a device")
+        verbose_name_plural = _("browser sign-ins of devices")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(approved_at__isnull=True) | models.Q(denied_at__isnull=True),
+                name="device_authorization_approved_or_denied",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_at__isnull=True, denied_at__isnull=True) | models.Q(user__isnull=False),
+                name="device_authorization_decided_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(redeemed_at__isnull=True) | models.Q(approved_at__isnull=False),
+                name="device_authorization_redeemed_once_approved",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.ip_address or '-'}"
+        return f"{self.user_code_display} ({self.device_name})"
+
+    @property
+    def user_code_display(self) -> str:
+        """The user code as the software shows it and people type it: XXXX-XXXX."""
+        return f"{self.user_code[:4]}-{self.user_code[4:]}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class DeviceCodeFailure(models.Model):
+    """A user code that a signed-in person typed on the /device/ page and that matched no pending
+    sign-in: counted per person, so that nobody tries codes until one fits another person's device
+    (`devices.USER_CODE_FAILURES`). Rows older than the window are deleted as new ones come in."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("wrong device code")
+        verbose_name_plural = _("wrong device codes")
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.user_id}"

@@ -1,9 +1,10 @@
 """Inviting and accepting (portal/urls.py includes this at the root): the team's "Invite users" dialog
-under /teams/<team_id>/invite/, and the public page the invitation mail links to, /invitations/<token>/."""
+under /teams/<team_id>/invite/, the public page the invitation mail links to, /invitations/<token>/, and
+/device/, where a person signs the desktop software in through the browser."""
 
 from django.urls import path
 
-from . import views
+from . import device_views, views
 
 app_name = "accounts"
 
@@ -17,6 +18,9 @@ urlpatterns = [
     # The mails link here (licensing.accounts.services.invitation_send): keep the address.
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("language/", views.language_set, name="language-set"),
+    # The desktop software opens this page to be signed in through the browser (R-ID5): it tells the
+    # software the address (licensing.accounts.api.device_authorization_create).
+    path("device/", device_views.device_sign_in, name="device-sign-in"),
     path(
         "teams/<int:team_id>/users/<int:member_id>/devices/<int:token_id>/sign-out/",
         views.device_sign_out,

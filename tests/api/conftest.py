@@ -7,6 +7,8 @@ from django.test import Client
 from licensing.subscriptions.services import assignment_create
 
 TOKEN_URL = "/api/v1/auth/token"
+DEVICE_URL = "/api/v1/auth/device"
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 OPENAPI_URL = "/api/v1/openapi.json"
 
 
@@ -15,7 +17,8 @@ def entitlement_url(code: str = "draftpro") -> str:
 
 
 class Api:
-    """The desktop software, as far as the tests need it: sign in, check, sign out."""
+    """The desktop software, as far as the tests need it: sign in (with a password or through the
+    browser), check, sign out."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -31,6 +34,15 @@ class Api:
 
     def check(self, token: str, code: str = "draftpro", **extra):
         return self.client.get(entitlement_url(code), headers={"Authorization": f"Bearer {token}"}, **extra)
+
+    def device_authorization(self, device_name: str = "Drawing office PC", **extra):
+        """Ask to be signed in through the browser (R-ID5): the device code, the code to show."""
+        return self.client.post(DEVICE_URL, {"device_name": device_name}, content_type="application/json", **extra)
+
+    def poll(self, device_code: str, **extra):
+        """Ask whether the sign-in through the browser was approved."""
+        body = {"grant_type": DEVICE_CODE_GRANT, "device_code": device_code}
+        return self.client.post(TOKEN_URL, body, content_type="application/json", **extra)
 
     def sign_out(self, token: str):
         return self.client.delete(TOKEN_URL, headers={"Authorization": f"Bearer {token}"})

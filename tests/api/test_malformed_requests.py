@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from licensing.accounts.api import (
     BODY_NOT_JSON,
+    BODY_NOT_JSON_TYPE,
     BODY_TOO_LARGE,
     CHARACTER_NOT_ALLOWED,
     DEVICE_NAME_TOO_LONG,
@@ -17,7 +18,7 @@ from licensing.accounts.api import (
     UNKNOWN_PRODUCT,
 )
 from licensing.accounts.devices import DEVICE_NAME_REQUIRED
-from licensing.accounts.models import ApiToken, SignInFailure
+from licensing.accounts.models import ApiToken, DeviceAuthorization
 from licensing.subscriptions.models import Product
 from tests.api.conftest import OPENAPI_URL, TOKEN_URL
 from tests.api.conftest import assign as give_seat
@@ -46,7 +47,6 @@ def test_a_nul_character_in_any_sign_in_field_is_422_not_a_failed_sign_in(client
     message = str(CHARACTER_NOT_ALLOWED % {"field": field})
     assert response.json() == {"detail": message, "errors": [{"field": field, "message": message}]}
     assert not ApiToken.objects.exists()
-    assert not SignInFailure.objects.exists()
 
 
 def test_a_nul_in_the_address_is_answered_alike_whether_or_not_the_account_exists(client, world):
@@ -157,7 +157,7 @@ def test_a_body_over_the_upload_limit_is_413(client, world, settings, debug):
     [
         ("{not json", "application/json"),
         (b"\xff\xfe\x00", "application/json"),
-        ("email=user%40example.com&password=pw", "application/x-www-form-urlencoded"),
+        ("[1, 2", "application/json; charset=utf-8"),
     ],
 )
 def test_a_body_that_is_not_json_is_400_with_a_detail(client, world, settings, body, content_type):
@@ -229,6 +229,49 @@ def test_the_other_errors_are_in_the_language_of_the_software_too(client, world)
     )
 
 
+# --- Bodies not sent as JSON ---------------------------------------------------------------------
+
+
+def operations_with_a_body(client) -> list[tuple[str, str]]:
+    """(method, path) of every operation the description says takes a body."""
+    paths = client.get(OPENAPI_URL).json()["paths"]
+    return [
+        (method, path)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data", ""],
+)
+def test_the_api_refuses_json_sent_as_another_type_so_no_cross_site_form_can_post_it(client, world, content_type):
+    # Issue 19, info: a cross-site HTML form can post `text/plain` (no CORS preflight) whose text is JSON;
+    # the API read it as JSON whatever its type. Every operation with a body now answers 415.
+    operations = operations_with_a_body(client)
+    assert sorted(operations) == [("post", "/api/v1/auth/device"), ("post", "/api/v1/auth/token")]
+    bodies = {
+        "/api/v1/auth/token": '{"email": "user@example.com", "password": "pw", "device_name": "Drawing office PC"}',
+        "/api/v1/auth/device": '{"device_name": "Drawing office PC"}',
+    }
+
+    for method, path in operations:
+        response = getattr(client, method)(path, bodies[path], content_type=content_type)
+
+        assert response.status_code == 415, (path, response.content)
+        assert response.json() == {"detail": str(BODY_NOT_JSON_TYPE)}
+    assert not ApiToken.objects.exists()
+    assert not DeviceAuthorization.objects.exists()
+
+
+def test_json_with_its_charset_is_json(client, world):
+    body = '{"email": "user@example.com", "password": "pw", "device_name": "Drawing office PC"}'
+
+    assert client.post(TOKEN_URL, body, content_type="application/json; charset=utf-8").status_code == 201
+
+
 # --- Addresses that lead nowhere ------------------------------------------------------------------
 
 
@@ -259,13 +302,29 @@ def test_the_openapi_description_lists_the_error_answers(client, db):
     description = client.get(OPENAPI_URL).json()
 
     paths = description["paths"]
-    assert set(paths) == {"/api/v1/auth/token", "/api/v1/entitlements/{product_code}"}  # not the 404 route
+    # Not the 404 route.
+    assert set(paths) == {"/api/v1/auth/token", "/api/v1/auth/device", "/api/v1/entitlements/{product_code}"}
     sign_in = paths["/api/v1/auth/token"]["post"]["responses"]
-    assert set(sign_in) == {"201", "400", "401", "413", "422", "429", "503"}
+    assert set(sign_in) == {"201", "400", "401", "403", "413", "415", "422", "429", "503"}
     schemas = description["components"]["schemas"]
     assert sign_in["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/InvalidRequest")
     assert set(schemas["InvalidRequest"]["properties"]) == {"detail", "errors"}
     assert set(schemas["FieldError"]["properties"]) == {"field", "message"}
-    for status in ("400", "401", "413", "429", "503"):
+    for status in ("401", "413", "415", "429", "503"):
         assert sign_in[status]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+    for status in ("400", "403"):  # the OAuth flows' errors: "error" beside "detail"
+        assert sign_in[status]["content"]["application/json"]["schema"]["$ref"].endswith("/GrantError")
+    assert set(schemas["GrantError"]["properties"]) == {"detail", "error"}
     assert schemas["SignIn"]["properties"]["device_name"]["maxLength"] == 100
+    body = paths["/api/v1/auth/token"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert [kind["$ref"].rpartition("/")[2] for kind in body["oneOf"]] == ["SignIn", "DeviceCodeGrant"]
+    device = paths["/api/v1/auth/device"]["post"]["responses"]
+    assert set(device) == {"200", "400", "413", "415", "422", "503"}
+    assert set(schemas["DeviceAuthorizationOut"]["properties"]) == {
+        "device_code",
+        "user_code",
+        "verification_uri",
+        "verification_uri_complete",
+        "expires_in",
+        "interval",
+    }

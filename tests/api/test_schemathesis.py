@@ -24,11 +24,19 @@ from licensing.accounts.models import ApiToken, new_token
 from portal.wsgi import application
 from tests.api.conftest import OPENAPI_URL, assign
 
-# Per operation; three operations. Enough to reach every declared answer, a few seconds in all.
+# Per operation; four operations. Enough to reach every declared answer, a few seconds in all.
 EXAMPLES = 60
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 
-schema = schemathesis.openapi.from_wsgi(OPENAPI_URL, application)
+
+def served(environ, start_response):
+    # A WSGI server (gunicorn, runserver) always gives the client's address, which the sign-in's
+    # throttle counts by; schemathesis's WSGI client gives none.
+    environ.setdefault("REMOTE_ADDR", "192.0.2.10")
+    return application(environ, start_response)
+
+
+schema = schemathesis.openapi.from_wsgi(OPENAPI_URL, served)
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +103,36 @@ def test_a_licensed_check_answers_as_described(fresh_token):
     response = case.call_and_validate(headers={"Authorization": f"Bearer {fresh_token()}"}, checks=CHECKS)
     assert response.status_code == 200
     assert response.json()["licensed"] is True
+
+
+def test_a_sign_in_through_the_browser_answers_as_described(world):
+    # R-ID5: the device authorization, a pending poll and the token, each against the description.
+    from licensing.accounts.devices import device_authorization_approve
+    from licensing.accounts.models import DeviceAuthorization
+
+    started = schema["/api/v1/auth/device"]["POST"].Case(
+        body={"device_name": "Drawing office PC"}, media_type="application/json"
+    )
+    response = started.call_and_validate(checks=CHECKS)
+    assert response.status_code == 200
+    poll = schema["/api/v1/auth/token"]["POST"].Case(
+        body={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": response.json()["device_code"],
+        },
+        media_type="application/json",
+    )
+    pending = poll.call_and_validate(checks=CHECKS)
+    assert (pending.status_code, pending.json()["error"]) == (400, "authorization_pending")
+
+    device_authorization_approve(authorization=DeviceAuthorization.objects.get(), user=world.user.user)
+    signed_in = poll.call_and_validate(checks=CHECKS)
+    assert signed_in.status_code == 201
+
+
+def test_a_body_of_another_type_answers_as_described(world):
+    case = schema["/api/v1/auth/device"]["POST"].Case(
+        body={"device_name": "Drawing office PC"}, media_type="application/json"
+    )
+    response = case.call_and_validate(checks=CHECKS, headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
