@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from licensing.accounts.admin import MEMBER_BLOCKS_DELETE
-from licensing.accounts.devices import api_token_create
+from licensing.accounts.devices import api_token_issue
 from licensing.accounts.models import Invitation, User
 from licensing.accounts.services import ALREADY_MEMBER, invitation_resend, member_invite
 from licensing.activity.models import ActivityEvent
@@ -109,7 +109,7 @@ def full_world(world):
     assign(world, world.user)
     member_invite(team=world.team, email="later@example.com", first_name="Lea", last_name="Later", actor=None)
     SeatUsageFactory(user=world.user.user, product=world.product, team=world.team)
-    api_token_create(email="user@example.com", password="pw", device_name="Drawing office PC")
+    api_token_issue(user=world.user.user, device_name="Drawing office PC")
     return world
 
 

@@ -83,9 +83,7 @@ def test_the_503_page_is_in_dutch_for_a_dutch_reader(signed_in, world, database_
 
 
 def test_the_licence_api_answers_json_503_when_the_database_is_down(transactional_db, world):
-    world.user.user.set_password("secret-password")
-    world.user.user.save(update_fields=["password"])
-    _token, raw = devices.api_token_create(email=world.user.user.email, password="secret-password", device_name="PC")
+    _token, raw = devices.api_token_issue(user=world.user.user, device_name="PC")
     with unreachable():
         response = Client().get(
             f"/api/v1/entitlements/{world.product.code}", headers={"Authorization": f"Bearer {raw}"}
