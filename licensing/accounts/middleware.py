@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from licensing.accounts import mfa
+from portal.middleware import DATABASE_ERRORS
 
 SETUP_REQUIRED = _(
     "Your organisation requires a second factor for your account. Set up an authenticator app or a passkey to continue."
@@ -21,13 +22,22 @@ class SecondFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.session.get(mfa.SESSION_SETUP_REQUIRED) and not request.path.startswith(ALLOWED_PREFIXES):
-            if mfa.user_has_second_factor(request.user) or not request.user.is_authenticated:
-                del request.session[mfa.SESSION_SETUP_REQUIRED]
-            else:
-                messages.warning(request, SETUP_REQUIRED)
-                response = HttpResponseRedirect(reverse("mfa_index"))
-                if getattr(request, "htmx", False):
-                    response["HX-Redirect"] = response["Location"]
-                return response
-        return self.get_response(request)
+        if request.path.startswith(ALLOWED_PREFIXES) or not self.setup_required(request):
+            return self.get_response(request)
+        if not request.user.is_authenticated or mfa.user_has_second_factor(request.user):
+            del request.session[mfa.SESSION_SETUP_REQUIRED]
+            return self.get_response(request)
+        messages.warning(request, SETUP_REQUIRED)
+        response = HttpResponseRedirect(reverse("mfa_index"))
+        if getattr(request, "htmx", False):
+            response["HX-Redirect"] = response["Location"]
+        return response
+
+    @staticmethod
+    def setup_required(request) -> bool:
+        try:
+            return bool(request.session.get(mfa.SESSION_SETUP_REQUIRED))
+        except DATABASE_ERRORS:
+            # The session is in the database, which cannot be reached: the view meets the outage
+            # too, and answers the 503 page there (portal.middleware).
+            return False
