@@ -24,6 +24,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.functions import Lower
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -49,7 +50,7 @@ from licensing.reports.queries import (
 from licensing.reports.tables import PER_PAGE, UserUsageTable, person_name
 from licensing.subscriptions.models import Assignment, Product
 from licensing.subscriptions.services import assignment_delete
-from licensing.teams.models import Team
+from licensing.teams.models import Team, member_first_name, member_last_name
 from licensing.teams.permissions import can_view_reports
 from portal.csv_export import csv_response
 from portal.tables import order, paginate
@@ -310,7 +311,7 @@ def seat_usage_unassign(request, team_id: int):
     assignments = list(
         Assignment.objects.filter(pk__in=wanted, member__team__in=report.team_ids)
         .select_related("member__user", "member__team", "product")
-        .order_by("member__user__last_name", "member__user__first_name", "product__name", "pk")
+        .order_by(Lower(member_last_name("member__")), Lower(member_first_name("member__")), "product__name", "pk")
     )
     done, refused, meanwhile = 0, [], 0
     for assignment in assignments:
@@ -336,5 +337,5 @@ def seat_usage_unassign(request, team_id: int):
 
 
 def _person(assignment: Assignment) -> dict:
-    user = assignment.member.user
-    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+    member = assignment.member  # by the names the team sees (Member.name)
+    return {"first_name": member.first_name, "last_name": member.last_name, "email": member.user.email}

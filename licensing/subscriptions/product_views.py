@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from licensing.accounts.services import member_invite
-from licensing.teams.models import Member, Team
+from licensing.teams.models import Member, Team, member_search
 from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
 from portal.fields import id_from
@@ -31,7 +31,7 @@ from portal.views import team_for_admin
 
 from .forms import AssignmentItemsForm
 from .models import Assignment, Product, Subscription
-from .product_forms import AssignUsersForm, Person, SearchForm, name_of, products_search, words_q
+from .product_forms import AssignUsersForm, Person, SearchForm, products_search
 from .services import assignment_create, assignment_delete, assignment_update
 from .tables import AssignmentTable, ProductTable, assignments_for_list, products_for_list
 from .views import (
@@ -81,7 +81,7 @@ def _detail_url(team: Team, product: Product, back: str = "") -> str:
 
 
 def _names(member: Member, product: Product) -> dict:
-    return {"name": name_of(member.user), "product": product.name}
+    return {"name": member.name, "product": product.name}
 
 
 # --- The list -----------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def product_detail(request, team_id: int, product_id: int):
     search = SearchForm(request.GET)
     assignments = assignments_for_list(team, product)
     if search.query:
-        assignments = assignments.filter(words_q(search.query, prefix="member__user__"))
+        assignments = assignments.filter(member_search(search.query, prefix="member__"))
     back = _back(request.GET.urlencode())
     table = paginate(request, AssignmentTable(assignments, team=team, product=product, back=back))
     pool = _pool(team, product)
