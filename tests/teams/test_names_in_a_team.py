@@ -136,6 +136,10 @@ def test_the_invitation_mail_greets_the_person_by_the_name_that_team_typed(world
     assert "Hello Carla," in from_b.body
     assert "Chief" not in from_b.body
     assert "Chief" not in from_b.alternatives[0][0]
+    # So does the mail of the product B assigned at once (R-P3).
+    (product_mail,) = [mail for mail in mailoutbox if world.product.name in mail.subject]
+    assert "Hello Carla," in product_mail.body
+    assert "Chief" not in product_mail.body
 
 
 def test_an_import_keeps_the_names_its_team_typed_and_greets_by_them(
