@@ -51,6 +51,9 @@ class MemberFactory(factory.django.DjangoModelFactory):
     role = Member.Role.USER
     status = Member.Status.ACTIVE
     accepted_at = factory.LazyFunction(timezone.now)
+    # As the invitation services store them: the names typed for the person when inviting them.
+    invited_first_name = factory.SelfAttribute("user.first_name")
+    invited_last_name = factory.SelfAttribute("user.last_name")
 
 
 class ProductFactory(factory.django.DjangoModelFactory):

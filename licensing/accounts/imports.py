@@ -23,13 +23,11 @@ from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from licensing.accounts.invite_many import member_invite_many
-from licensing.accounts.models import User
 from licensing.accounts.services import person_clean
 from licensing.subscriptions.models import Product
 from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION
@@ -92,13 +90,14 @@ PASTE_VALUES = _("Write First name, Last name, E-mail address, separated by comm
 
 
 class Outcome(models.TextChoices):
+    # Whether an address that is no member of the team has an account elsewhere is none of the
+    # team's business (issue 19): it is a new user of the team either way, and is invited.
     NEW = "new", _("New user")
-    EXISTING_ACCOUNT = "existing_account", _("Has an account: will be added")
     MEMBER = "member", _("Already a member: skipped")
     INVALID = "invalid", _("Not imported")
 
 
-VALID_OUTCOMES = (Outcome.NEW, Outcome.EXISTING_ACCOUNT)
+VALID_OUTCOMES = (Outcome.NEW,)
 
 COLUMN_LABELS = {
     "first_name": _("First name"),
@@ -141,7 +140,6 @@ class ImportRow:
     products: list[Product] = field(default_factory=list)
     outcome: str = Outcome.INVALID
     errors: list[str] = field(default_factory=list)
-    user: User | None = None  # the account the address belongs to, if it has one
 
     @property
     def is_valid(self) -> bool:
@@ -385,7 +383,7 @@ def _judge(raws: list[_Raw], *, team: Team) -> list[ImportRow]:
     `member_invite` checks them), no formulas, each address once, and seats while they last."""
     catalogue = _catalogue(team) if any(raw.cells.get("products", "").strip() for raw in raws) else {}
     rows = [_check_row(raw, catalogue) for raw in raws]
-    accounts = _accounts(team, {row.email.lower() for row in rows if not row.errors})
+    members = _members_by_email(team, {row.email.lower() for row in rows if not row.errors})
 
     seen: dict[str, int] = {}  # address -> line of the row that has it
     taken: Counter = Counter()  # product pk -> seats the rows above take
@@ -396,8 +394,7 @@ def _judge(raws: list[_Raw], *, team: Team) -> list[ImportRow]:
         if key in seen:
             row.errors.append(DUPLICATE_EMAIL % {"line": seen[key]})
             continue
-        row.user = accounts.get(key)
-        if row.user is not None and row.user.team_member_status:
+        if key in members:
             row.outcome = Outcome.MEMBER
             seen[key] = row.line
             continue
@@ -407,7 +404,7 @@ def _judge(raws: list[_Raw], *, team: Team) -> list[ImportRow]:
         if row.errors:
             continue
         taken.update(product.pk for product in row.products)
-        row.outcome = Outcome.EXISTING_ACCOUNT if row.user is not None else Outcome.NEW
+        row.outcome = Outcome.NEW
         seen[key] = row.line
     return rows
 
@@ -481,20 +478,20 @@ def _seat_message(product: Product) -> str:
     return NO_SEAT_LEFT % {"product": product.name, "free": product.seats_free}
 
 
-def _accounts(team: Team, emails: set[str]) -> dict[str, User]:
-    """The accounts of these lower-case addresses, each with `team_member_status` (their status in
-    `team`, or None). One query per LOOKUP_CHUNK addresses, whatever the number of rows."""
-    membership = Member.objects.filter(team=team, user=OuterRef("pk")).values("status")[:1]
-    found = {}
+def _members_by_email(team: Team, emails: set[str]) -> set[str]:
+    """Those of these lower-case addresses that are members of `team`: only the team's own members
+    are looked up, never whether an address has an account elsewhere (issue 19). One query per
+    LOOKUP_CHUNK addresses, whatever the number of rows."""
+    found = set()
     ordered = sorted(emails)
     for start in range(0, len(ordered), LOOKUP_CHUNK):
-        users = (
-            User.objects.alias(email_lower=Lower("email"))
+        found.update(
+            Member.objects.filter(team=team)
+            .annotate(email_lower=Lower("user__email"))
             .filter(email_lower__in=ordered[start : start + LOOKUP_CHUNK])
-            .annotate(team_member_status=Subquery(membership))
+            .values_list("email_lower", flat=True)
             .order_by()
         )
-        found.update((user.email.lower(), user) for user in users)
     return found
 
 

@@ -31,6 +31,9 @@ def invitation_send(*, member: Member, actor, resent: bool = False) -> Invitatio
             "invitation": invitation,
             "accept_path": f"/invitations/{raw}/",
             "has_account": member.user.has_usable_password(),
+            # Greeted by the name this team typed (Member.first_name), not the account's, which
+            # another team may have typed.
+            "greeting_name": member.first_name,
         },
     )
     return invitation

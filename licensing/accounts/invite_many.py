@@ -142,17 +142,25 @@ class _InviteBatch:
     now: datetime
     items: dict
     send_inline: bool
-    # What the mails need, kept until every row is written: (user, raw token) of each invitation,
+    # What the mails need, kept until every row is written: (member, raw token) of each invitation,
     # and the users each product was assigned to.
-    tokens: list[tuple[User, str]] = field(default_factory=list)
+    tokens: list[tuple[Member, str]] = field(default_factory=list)
     assigned: dict[Product, list[User]] = field(default_factory=lambda: defaultdict(list))
 
     def invite(self, chosen: list[tuple], accounts: dict[str, User]) -> list[Member]:
         team, actor, now = self.team, self.actor, self.now
         users = self.users(chosen, accounts)
         members = [
-            Member(team=team, user=user, status=Member.Status.INVITED, invited_by=actor, invited_at=now)
-            for user in users
+            Member(
+                team=team,
+                user=user,
+                status=Member.Status.INVITED,
+                invited_by=actor,
+                invited_at=now,
+                invited_first_name=first_name,  # what this team sees until they accept (Member.name)
+                invited_last_name=last_name,
+            )
+            for user, (_index, _email, first_name, last_name, _products) in zip(users, chosen, strict=True)
         ]
         Member.objects.bulk_create(members, batch_size=_BATCH_SIZE)
 
@@ -187,8 +195,8 @@ class _InviteBatch:
             )
 
         events = []
-        for user, (*_person, products) in zip(users, chosen, strict=True):
-            name = user.get_full_name() or user.email
+        for user, member, (*_person, products) in zip(users, members, chosen, strict=True):
+            name = member.name
             events.append(
                 event_build(
                     action=ActivityEvent.Action.MEMBER_INVITED,
@@ -213,7 +221,7 @@ class _InviteBatch:
             ]
         events_record(events)
 
-        self.tokens += zip(users, tokens, strict=True)
+        self.tokens += zip(members, tokens, strict=True)
         for assignment in assignments:
             self.assigned[assignment.product].append(assignment.member.user)
         return members
@@ -235,9 +243,10 @@ class _InviteBatch:
                         "has_account": has_account,
                     },
                     recipients=[
-                        (user, {"accept_path": f"/invitations/{raw}/"})
-                        for user, raw in part
-                        if user.has_usable_password() == has_account
+                        # Greeted by the name this team typed, as invitation_send does.
+                        (member.user, {"accept_path": f"/invitations/{raw}/", "greeting_name": member.first_name})
+                        for member, raw in part
+                        if member.user.has_usable_password() == has_account
                     ],
                     send_inline=self.send_inline,
                 )

@@ -120,15 +120,23 @@ def member_invite(
     user, _created = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
     if Member.objects.filter(team=team, user=user).exists():
         raise ValidationError({"email": [ALREADY_MEMBER % {"email": user.email}]}, code="already_member")
+    # The names typed here are what this team sees of the person until they accept (Member.name),
+    # whatever the account's own are: another customer's admin may have typed those.
     member = Member.objects.create(
-        team=team, user=user, is_guest=is_guest, status=Member.Status.INVITED, invited_by=actor
+        team=team,
+        user=user,
+        is_guest=is_guest,
+        status=Member.Status.INVITED,
+        invited_by=actor,
+        invited_first_name=first_name,
+        invited_last_name=last_name,
     )
     event_record(
         action=ActivityEvent.Action.MEMBER_INVITED,
         actor=actor,
         team=team,
         target_user=user,
-        target=user.get_full_name() or user.email,
+        target=member.name,
         after={"email": user.email, "guest": is_guest},
     )
     invitation_send(member=member, actor=actor)
@@ -152,7 +160,7 @@ def invitation_resend(*, member: Member, actor) -> Invitation:
         actor=actor,
         team=member.team,
         target_user=member.user,
-        target=member.user.get_full_name() or member.user.email,
+        target=member.name,
         after={"expires_at": invitation.expires_at.isoformat()},
     )
     return invitation
@@ -213,7 +221,11 @@ def invitation_accept(*, raw_token: str, password: str | None = None, signed_in_
             raise ValidationError({"password": [PASSWORD_REQUIRED]}, code="password_required")
         validate_password(password, user)
         user.set_password(password)
-        user.save(update_fields=["password"])
+        # The account is claimed now: its names become those the person was invited with by the team
+        # whose invitation they accept (another team's admin may have typed the account's until now).
+        if member.invited_first_name or member.invited_last_name:
+            user.first_name, user.last_name = member.invited_first_name, member.invited_last_name
+        user.save(update_fields=["password", "first_name", "last_name"])
     now = timezone.now()
     invitation.accepted_at = now
     invitation.save(update_fields=["accepted_at"])

@@ -98,10 +98,6 @@ def _tab(team: Team, tab: str) -> dict:
     return {"team": team, "tab": tab, "members_url": _members_url(team)}
 
 
-def _name(user) -> str:
-    return user.get_full_name() or user.email
-
-
 # --- Invite single ------------------------------------------------------------------------------
 
 
@@ -125,7 +121,7 @@ def member_invite(request, team_id: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            name = _name(member.user)
+            name = member.name  # the names typed here, not those of an account the address may have
             if data["products"]:
                 products = ", ".join(product.name for product in data["products"])
                 messages.success(request, INVITED_WITH_PRODUCTS % {"name": name, "products": products})
@@ -539,6 +535,6 @@ def device_sign_out(request, team_id: int, member_id: int, token_id: int):
     member = get_object_or_404(Member.objects.filter(team=team).select_related("user"), pk=member_id)
     token = get_object_or_404(ApiToken.objects.filter(user=member.user), pk=token_id)
     devices.api_token_revoke(token=token, actor=request.user, team=team)
-    name = member.user.get_full_name() or member.user.email
+    name = member.name
     messages.success(request, DEVICE_SIGNED_OUT % {"device": token.device_name, "name": name})
     return redirect("teams:member-detail", team_id=team.pk, member_id=member.pk)

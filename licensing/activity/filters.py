@@ -7,7 +7,7 @@ import datetime
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Product
 from licensing.teams.filters import team_products
-from licensing.teams.models import Member, Team
+from licensing.teams.models import Member, Team, member_first_name, member_last_name
 
 DATES_REVERSED = _("The start date is after the end date.")
 # Far-off dates are typos (a year 0001 or 9999 also overflows the time-zone arithmetic).
@@ -37,17 +37,46 @@ MAX_PEOPLE_CHOICES = 500
 def log_people(team: Team):
     """Whom the User filter accepts: the team's members and anyone who acted in or was concerned by
     the team's log (support staff, deleted members). Correlated EXISTS on the indexed actor and
-    target_user columns, so that checking one chosen person reads a few rows, not the whole log."""
+    target_user columns, so that checking one chosen person reads a few rows, not the whole log.
+
+    Each with what its label needs (`person_chosen_label`): `team_first` and `team_last`, the names
+    the team sees of them while they are a member (Member.name), whether they `has_acted` in the log,
+    and `last_target`, the name the log gave them last."""
     events = ActivityEvent.objects.filter(team=team)
-    return get_user_model().objects.filter(
-        Q(Exists(team.members.filter(user=OuterRef("pk"))))
-        | Q(Exists(events.filter(actor=OuterRef("pk"))))
-        | Q(Exists(events.filter(target_user=OuterRef("pk"))))
+    member = team.members.filter(user=OuterRef("pk")).order_by()
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(Exists(member))
+            | Q(Exists(events.filter(actor=OuterRef("pk"))))
+            | Q(Exists(events.filter(target_user=OuterRef("pk"))))
+        )
+        .annotate(
+            team_first=Subquery(member.values(first=member_first_name())[:1]),
+            team_last=Subquery(member.values(last=member_last_name())[:1]),
+            has_acted=Exists(events.filter(actor=OuterRef("pk"))),
+            last_target=Subquery(
+                events.filter(target_user=OuterRef("pk")).order_by("-created_at", "-pk").values("target")[:1]
+            ),
+        )
     )
 
 
 def person_label(name: str, email: str) -> str:
     return f"{name} ({email})" if name else email
+
+
+def person_chosen_label(user) -> str:
+    """The label of a person of `log_people`: a member by the names the team sees (Member.name);
+    someone else (a deleted member, support staff) by their own name if they acted in the team's log,
+    which only those who joined it and support staff do, else by the name the log gave them last."""
+    if getattr(user, "team_first", None) is not None:
+        name = f"{user.team_first} {user.team_last or ''}".strip()
+    elif getattr(user, "has_acted", False):
+        name = user.get_full_name()
+    else:
+        name = getattr(user, "last_target", None) or ""
+    return person_label(name, user.email)
 
 
 def people_choices(team: Team, chosen=None) -> list[tuple]:
@@ -58,16 +87,18 @@ def people_choices(team: Team, chosen=None) -> list[tuple]:
     team with more gets no list anyway, and sorting all of a team of 27,501 by name to find that out
     took 35 ms. With 500 or fewer, that subquery holds them all."""
     some = team.members.order_by().values("pk")[: MAX_PEOPLE_CHOICES + 1]
+    # The names the team sees of its members (Member.name), not their accounts'.
     members = list(
         Member.objects.filter(pk__in=some)
-        .order_by(Lower("user__last_name"), Lower("user__first_name"), Lower("user__email"))
-        .values_list("user_id", "user__first_name", "user__last_name", "user__email")
+        .annotate(first=member_first_name(), last=member_last_name())
+        .order_by(Lower("last"), Lower("first"), Lower("user__email"))
+        .values_list("user_id", "first", "last", "user__email")
     )
     if len(members) > MAX_PEOPLE_CHOICES:
         members = []
     choices = [(pk, person_label(f"{first} {last}".strip(), email)) for pk, first, last, email in members]
     if chosen is not None and all(pk != chosen.pk for pk, _label in choices):
-        choices.insert(0, (chosen.pk, person_label(chosen.get_full_name(), chosen.email)))
+        choices.insert(0, (chosen.pk, person_chosen_label(chosen)))
     return choices
 
 
@@ -181,8 +212,10 @@ class EventFilter(django_filters.FilterSet):
         return queryset.filter(Q(actor=value) | Q(target_user=value))
 
     def filter_search(self, queryset, name, value):
-        # Every word must appear somewhere: in the target, the names and addresses of who acted and
-        # whom it concerned, the product, the IP address, or the values before and after.
+        # Every word must appear somewhere: in the target (the name the team saw of whom it concerned),
+        # the names and addresses of who acted, the address of whom it concerned, the product, the IP
+        # address, or the values before and after. Not the names of the account of whom it concerned:
+        # those of someone who has not joined the team are not the team's to find (Member.name).
         for word in value.split():
             queryset = queryset.filter(
                 Q(target__icontains=word)
@@ -190,8 +223,6 @@ class EventFilter(django_filters.FilterSet):
                 | Q(actor__first_name__icontains=word)
                 | Q(actor__last_name__icontains=word)
                 | Q(target_user__email__icontains=word)
-                | Q(target_user__first_name__icontains=word)
-                | Q(target_user__last_name__icontains=word)
                 | Q(product__name__icontains=word)
                 | Q(ip_address__icontains=word)
                 | Q(before__icontains=word)

@@ -115,7 +115,7 @@ class ActivityTable(tables.Table):
         return f"?{query.urlencode()}"
 
     def _person(self, user, text: str, css: str):
-        title = gettext("Show only the activity of %(name)s") % {"name": person_name(user)}
+        title = gettext("Show only the activity of %(name)s") % {"name": text}
         return format_html(
             '<a class="{} sk-log-filter-link" href="{}" title="{}">{}</a>', css, self.person_url(user), title, text
         )
@@ -165,7 +165,9 @@ class ActivityTable(tables.Table):
         if user is None:
             return format_html('<span class="sk-log-target">{}</span>', record.target) if record.target else EMPTY
         email = format_html('<span class="sk-log-sub">{}</span>', user.email) if user.email != record.target else ""
-        return format_html("{}{}", self._person(user, record.target or person_name(user), "sk-log-target"), email)
+        # The name as the team saw it then (the services write Member.name), never the account's own:
+        # the person may not have joined the team.
+        return format_html("{}{}", self._person(user, record.target or user.email, "sk-log-target"), email)
 
     def render_ip_address(self, value):
         # One line for IPv4; a long IPv6 address may wrap, but only after a colon.

@@ -11,12 +11,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
-from django_tables2 import RequestConfig
 
 from licensing.activity.filters import EventFilter, team_events
 from licensing.activity.tables import CSV_HEADER, PER_PAGE, ActivityTable, csv_rows
 from licensing.teams.models import Team
 from portal.csv_export import csv_response
+from portal.tables import order, paginate
 from portal.views import team_for_admin
 
 
@@ -26,7 +26,8 @@ def _log(request, team: Team) -> tuple[EventFilter, ActivityTable]:
         request.GET, queryset=team_events(team).select_related("actor", "target_user", "product"), team=team
     )
     # No `request=` here: the table would paginate itself at once (a COUNT the export has no use for);
-    # each view configures it with RequestConfig.
+    # the list paginates it (portal.tables.paginate), the export only sorts it (order: the export is
+    # meant whole).
     table = ActivityTable(filterset.qs, team=team)
     table.is_filtered = filterset.is_filtered  # the empty table says why it is empty
     return filterset, table
@@ -40,7 +41,7 @@ def event_list(request, team_id: int):
     team = team_for_admin(request, team_id)
     filterset, table = _log(request, team)
     filterset.add_choices()
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    paginate(request, table, per_page=PER_PAGE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"team": team, "filter": filterset, "table": table, "export_query": query.urlencode()}
@@ -67,6 +68,6 @@ def event_export(request, team_id: int):
     `licensing.activity.tables.CSV_HEADER` for the columns and portal.csv_export for the format)."""
     team = team_for_admin(request, team_id)
     filterset, table = _log(request, team)
-    RequestConfig(request, paginate=False).configure(table)
+    order(request, table)  # sorted as the screen, every page
     queryset = table.data.data  # the filtered queryset in the order the table sorted it
     return csv_response(export_filename(team, filterset, queryset), CSV_HEADER, csv_rows(queryset))

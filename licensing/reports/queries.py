@@ -56,7 +56,7 @@ from django.db.models.functions import Coalesce, Lower
 from licensing.accounts.models import User
 from licensing.subscriptions.models import Assignment, Product, SeatUsage, SeatUsageMonth, Subscription
 from licensing.subscriptions.usage_months import month_first_day, month_number
-from licensing.teams.models import Member, Team
+from licensing.teams.models import Member, Team, member_first_name, member_last_name, member_search
 
 
 @dataclass(frozen=True)
@@ -355,13 +355,17 @@ def _filtered(teams: list[int], period: Period, *, search: str, product: Product
     if product is not None:
         usage, assignments = usage.filter(product=product), assignments.filter(product=product)
     if search:
+        # Every word must appear in the first name, last name or e-mail address, as on By User: the
+        # names the team sees of its members (Member.name); of someone who is no member any more
+        # (a seat used, then the member deleted), the account's, as the rows show them.
         people = User.objects.all()
-        # Every word must appear in the first name, last name or e-mail address, as on By User.
         for word in search.split():
             people = people.filter(
                 Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
             )
-        usage, assignments = usage.filter(user__in=people), assignments.filter(member__user__in=people)
+        member = Member.objects.filter(team=OuterRef("team"), user=OuterRef("user"))
+        usage = usage.filter(Exists(member.filter(member_search(search))) | (~Exists(member) & Q(user__in=people)))
+        assignments = assignments.filter(member_search(search, "member__"))
     return usage, assignments
 
 
@@ -454,13 +458,13 @@ def user_usage(
             last_used=last_used,
             team_name=F("member__team__name"),
             email=F("member__user__email"),
-            first_name=F("member__user__first_name"),
-            last_name=F("member__user__last_name"),
+            first_name=member_first_name("member__"),
+            last_name=member_last_name("member__"),
             product_name=F("product__name"),
             member_key=F("member"),
             assignment_key=F("pk"),
-            sort_last=Lower("member__user__last_name"),
-            sort_first=Lower("member__user__first_name"),
+            sort_last=Lower(member_last_name("member__")),
+            sort_first=Lower(member_first_name("member__")),
             sort_email=Lower("member__user__email"),
         )
         .values(*USER_COLUMNS)
@@ -474,6 +478,13 @@ def user_usage(
     # references are the keys).
     group = {"team": OuterRef("team_key"), "user": OuterRef("user_key"), "product": OuterRef("product_key")}
     person = User.objects.filter(pk=group["user"]).order_by()
+    member = Member.objects.filter(team=group["team"], user=group["user"]).order_by()
+
+    def name(field: str, expression):
+        # A member by the name the team sees (Member.name); someone who is no member any more by
+        # the account's.
+        return Coalesce(Subquery(member.values(name=expression)[:1]), Subquery(person.values(field)))
+
     gone = (
         usage.filter(_unassigned())
         .values(team_key=F("team"), user_key=F("user"), product_key=F("product"))
@@ -484,14 +495,14 @@ def user_usage(
         .annotate(
             team_name=Subquery(Team.objects.filter(pk=group["team"]).order_by().values("name")),
             email=Subquery(person.values("email")),
-            first_name=Subquery(person.values("first_name")),
-            last_name=Subquery(person.values("last_name")),
+            first_name=name("first_name", member_first_name()),
+            last_name=name("last_name", member_last_name()),
             product_name=Subquery(Product.objects.filter(pk=group["product"]).order_by().values("name")),
-            member_key=Subquery(Member.objects.filter(team=group["team"], user=group["user"]).order_by().values("pk")),
+            member_key=Subquery(member.values("pk")),
             assignment_key=Value(None, output_field=IntegerField()),
             assigned_at=Value(None, output_field=DateTimeField()),
-            sort_last=Subquery(person.values(key=Lower("last_name"))),
-            sort_first=Subquery(person.values(key=Lower("first_name"))),
+            sort_last=Lower(name("last_name", member_last_name())),
+            sort_first=Lower(name("first_name", member_first_name())),
             sort_email=Subquery(person.values(key=Lower("email"))),
         )
         .values(*USER_COLUMNS)

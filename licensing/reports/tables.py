@@ -5,7 +5,6 @@ Its rows are the dicts of `queries.user_usage`, a UNION: it can only be ordered 
 selects, so every sort ends with the people's names (NAME_ORDER) to keep pages stable."""
 
 import django_tables2 as tables
-from django.core.paginator import Paginator
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -17,19 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from licensing.reports.queries import NAME_ORDER
 
 PER_PAGE = 50
-
-
-class CountedPaginator(Paginator):
-    """A paginator told how many rows there are (`queries.user_usage_count`) instead of counting
-    them with a COUNT(*) over the rows' query; the page itself is still a slice of that query."""
-
-    def __init__(self, object_list, per_page, *, count: int, **kwargs):
-        super().__init__(object_list, per_page, **kwargs)
-        self._count = count
-
-    @property
-    def count(self) -> int:
-        return self._count
 
 
 def person_name(row: dict) -> str:

@@ -24,6 +24,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.functions import Lower
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +34,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, ngettext_lazy
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from licensing.reports.charts import usage_chart
 from licensing.reports.forms import ReportForm, UnassignForm, UserFilterForm
@@ -47,12 +47,13 @@ from licensing.reports.queries import (
     user_usage,
     user_usage_count,
 )
-from licensing.reports.tables import PER_PAGE, CountedPaginator, UserUsageTable, person_name
+from licensing.reports.tables import PER_PAGE, UserUsageTable, person_name
 from licensing.subscriptions.models import Assignment, Product
 from licensing.subscriptions.services import assignment_delete
-from licensing.teams.models import Team
+from licensing.teams.models import Team, member_first_name, member_last_name
 from licensing.teams.permissions import can_view_reports
 from portal.csv_export import csv_response
+from portal.tables import order, paginate
 from portal.views import team_for_admin
 
 TABS = ("products", "users")
@@ -195,13 +196,12 @@ def seat_usage(request, team_id: int):
     else:
         filters = _user_filters(request.GET, products)
         # Whoever may see a team's report may unassign its seats (team_for_admin, administered_by).
-        # No request= here: the table would paginate itself at once, counting its rows; RequestConfig
+        # No request= here: the table would paginate itself at once, counting its rows; paginate()
         # below does it once, with the count of _user_count.
         rows = _user_rows(report, filters, products=products)
         table = UserUsageTable(rows, period=report.period, all_teams=report.all_teams)
         # The count from the figures above where it can (user_usage_count), not a COUNT(*) of the rows.
-        paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator}
-        RequestConfig(request, paginate={**paginate, "count": _user_count(report, filters, products)}).configure(table)
+        paginate(request, table, per_page=PER_PAGE, count=_user_count(report, filters, products))
         context.update(
             filters=filters,
             table=table,
@@ -255,7 +255,7 @@ def seat_usage_export_users(request, team_id: int):
     # teams" and carried to one team without it is ignored here too, not an empty file.
     filters = UserFilterForm(request.GET, products=report_products(report.team_ids, report.period, today=report.today))
     table = UserUsageTable(_user_rows(report, filters), period=report.period, all_teams=report.all_teams)
-    RequestConfig(request, paginate=False).configure(table)  # the order of the screen
+    order(request, table)  # the order of the screen, every page
     # The day of the assignment in the portal's time zone, looked up once rather than per row
     # (timezone.localdate() asks for the current time zone every time).
     zone = timezone.get_current_timezone()
@@ -311,7 +311,7 @@ def seat_usage_unassign(request, team_id: int):
     assignments = list(
         Assignment.objects.filter(pk__in=wanted, member__team__in=report.team_ids)
         .select_related("member__user", "member__team", "product")
-        .order_by("member__user__last_name", "member__user__first_name", "product__name", "pk")
+        .order_by(Lower(member_last_name("member__")), Lower(member_first_name("member__")), "product__name", "pk")
     )
     done, refused, meanwhile = 0, [], 0
     for assignment in assignments:
@@ -337,5 +337,5 @@ def seat_usage_unassign(request, team_id: int):
 
 
 def _person(assignment: Assignment) -> dict:
-    user = assignment.member.user
-    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+    member = assignment.member  # by the names the team sees (Member.name)
+    return {"first_name": member.first_name, "last_name": member.last_name, "email": member.user.email}

@@ -7,7 +7,12 @@ and last name (`i:["email", "first", "last"]`).
 
 Whether someone may be assigned is the services' rule (assignment_create, member_invite; R-SE1).
 The form only says beforehand what they will say (someone already has the product, the list has as
-many people as there are free seats), in their words, and turns what was typed into people."""
+many people as there are free seats), in their words, and turns what was typed into people.
+
+What is typed is looked up among the team's own members only (issue 19): an address that is no
+member is offered to invite, in the same words and with the same queries whether or not it has an
+account elsewhere, and the names it is invited with are the ones the admin types. The suggestions
+never show, and are never found by, the names of an account whose person has not joined the team."""
 
 import json
 from dataclasses import dataclass
@@ -21,7 +26,7 @@ from django.utils.translation import ngettext_lazy
 
 from licensing.accounts.models import User
 from licensing.accounts.services import EMAIL_INVALID, person_clean
-from licensing.teams.models import Member, Team
+from licensing.teams.models import Member, Team, member_search
 from licensing.teams.tables import NAME_ORDER
 from portal.fields import ModelMultipleChoiceField, id_from
 
@@ -48,22 +53,6 @@ LIST_FULL = ngettext_lazy(
 )
 LIST_TOO_LONG = _("Assign at most %(max)d users at once here. For more, use the bulk actions of By User.")
 LIST_EMPTY = _("Add at least one user to the list first.")
-
-
-def name_of(user) -> str:
-    return user.get_full_name() or user.email
-
-
-def words_q(query: str, prefix: str = "user__") -> Q:
-    """Every word in the first name, last name or e-mail address: "anna bak" finds Anna Bakker."""
-    condition = Q()
-    for word in query.split():
-        condition &= (
-            Q(**{f"{prefix}first_name__icontains": word})
-            | Q(**{f"{prefix}last_name__icontains": word})
-            | Q(**{f"{prefix}email__icontains": word})
-        )
-    return condition
 
 
 class SearchForm(forms.Form):
@@ -94,10 +83,16 @@ def team_members(team: Team, product: Product):
 
 
 def member_matches(team: Team, product: Product, query: str, *, exclude=(), limit: int = SUGGESTIONS_MAX) -> list:
-    """The team's members matching `query` by name or e-mail address, by name, at most `limit`: the
-    suggestions of "Assign users"."""
-    members = team_members(team, product).filter(words_q(query)).exclude(pk__in=list(exclude))
+    """The team's members matching `query` by name (as the team sees it) or e-mail address, by name,
+    at most `limit`: the suggestions of "Assign users"."""
+    members = team_members(team, product).filter(member_search(query)).exclude(pk__in=list(exclude))
     return list(members.order_by(*NAME_ORDER)[:limit])
+
+
+def member_with_address(team: Team, product: Product, email: str) -> Member | None:
+    """The member of `team` whose e-mail address is `email` in any case, or None: one query, which
+    looks at the team's members only, whether or not the address has an account elsewhere."""
+    return team_members(team, product).filter(user__in=User.objects.with_email(email)).first()
 
 
 def address_valid(email: str) -> bool:
@@ -132,15 +127,13 @@ class Person:
     @property
     def name(self) -> str:
         if self.member is not None:
-            return name_of(self.member.user)
+            return self.member.name
         return f"{self.first_name} {self.last_name}".strip() or self.email
 
     @property
     def initials(self) -> str:
         first, last = (
-            (self.member.user.first_name, self.member.user.last_name)
-            if self.member
-            else (self.first_name, self.last_name)
+            (self.member.first_name, self.member.last_name) if self.member else (self.first_name, self.last_name)
         )
         return ((first[:1] + last[:1]) or self.address[:1]).upper()
 
@@ -208,7 +201,6 @@ class AssignUsersForm(forms.Form):
         self.people: list[Person] = []
         self.matches: list[Member] = []  # several members matched what was typed (shown without JavaScript)
         self.new_email = ""  # an address that is no member yet: ask for the names
-        self.new_account = None  # the account of `new_email`, if it has one (R-U7)
         self.no_match = False
         self.step = self.STEP_PEOPLE
         self.keep_typed = True
@@ -236,10 +228,8 @@ class AssignUsersForm(forms.Form):
 
     @property
     def new_names(self) -> dict:
-        """The names shown for `new_email`: as typed, or those of the person's account (R-U7)."""
+        """The names shown for `new_email`: as typed, whether or not the address has an account."""
         typed = self.typed
-        if not (typed["first_name"] or typed["last_name"]) and self.new_account is not None:
-            return {"first_name": self.new_account.first_name, "last_name": self.new_account.last_name}
         return {"first_name": typed["first_name"], "last_name": typed["last_name"]}
 
     @property
@@ -285,11 +275,9 @@ class AssignUsersForm(forms.Form):
         listed = [person.member.pk for person in self.people if person.member is not None]
         self.matches = member_matches(self.team, self.product, query, exclude=listed)
         if "@" in query and address_valid(query):
-            account = User.objects.with_email(query).first()
-            is_member = account is not None and Member.objects.filter(team=self.team, user=account).exists()
+            is_member = member_with_address(self.team, self.product, query) is not None
             if not is_member and not any(person.address.lower() == query.lower() for person in self.people):
                 self.new_email = query
-                self.new_account = account
         self.no_match = not self.matches and not self.new_email and "@" not in query
 
     # --- Changing the list -------------------------------------------------------------------------
@@ -344,16 +332,14 @@ class AssignUsersForm(forms.Form):
         if not address_valid(email):
             self.add_error("query", EMAIL_INVALID)
             return False
-        account = User.objects.with_email(email).first()
-        member = team_members(self.team, self.product).filter(user=account).first() if account else None
+        member = member_with_address(self.team, self.product, email)
         if member is not None:
             return self._append(Person(member=member))
+        # Not a member: invited with the names typed, whether or not the address has an account
+        # elsewhere (R-U7 uses that account; its names are not this team's to see).
         first_name = self.cleaned_data.get("first_name", "")
         last_name = self.cleaned_data.get("last_name", "")
-        if account is not None and not (first_name or last_name):
-            # R-U7: the person has an account (of another team); their names come with it.
-            first_name, last_name = account.first_name, account.last_name
-        self.new_email, self.new_account = email, account
+        self.new_email = email
         if not (first_name or last_name):
             self.add_error("first_name", NAMES_NEEDED % {"email": email})
             return False
@@ -363,7 +349,7 @@ class AssignUsersForm(forms.Form):
             for field, messages in error.message_dict.items():
                 self.add_error("query" if field == "email" else field, messages)
             return False
-        if self._append(Person(None, account.email if account else email, first_name, last_name)):
+        if self._append(Person(None, email, first_name, last_name)):
             self.new_email = ""
             return True
         return False

@@ -20,18 +20,18 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from licensing.accounts.services import member_invite
-from licensing.teams.models import Member, Team
+from licensing.teams.models import Member, Team, member_search
 from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
 from portal.fields import id_from
+from portal.tables import paginate
 from portal.views import team_for_admin
 
 from .forms import AssignmentItemsForm
 from .models import Assignment, Product, Subscription
-from .product_forms import AssignUsersForm, Person, SearchForm, name_of, products_search, words_q
+from .product_forms import AssignUsersForm, Person, SearchForm, products_search
 from .services import assignment_create, assignment_delete, assignment_update
 from .tables import AssignmentTable, ProductTable, assignments_for_list, products_for_list
 from .views import (
@@ -81,7 +81,7 @@ def _detail_url(team: Team, product: Product, back: str = "") -> str:
 
 
 def _names(member: Member, product: Product) -> dict:
-    return {"name": name_of(member.user), "product": product.name}
+    return {"name": member.name, "product": product.name}
 
 
 # --- The list -----------------------------------------------------------------------------------
@@ -95,8 +95,7 @@ def product_list(request, team_id: int):
     team = team_for_admin(request, team_id)
     search = SearchForm(request.GET)
     products = products_search(products_for_list(team), search.query)
-    table = ProductTable(products, team=team, request=request)
-    RequestConfig(request, paginate={"per_page": table._meta.per_page}).configure(table)
+    table = paginate(request, ProductTable(products, team=team))
     context = {"team": team, "search": search, "table": table}
     return render(request, "subscriptions/product_list.html", context)
 
@@ -145,10 +144,9 @@ def product_detail(request, team_id: int, product_id: int):
     search = SearchForm(request.GET)
     assignments = assignments_for_list(team, product)
     if search.query:
-        assignments = assignments.filter(words_q(search.query, prefix="member__user__"))
+        assignments = assignments.filter(member_search(search.query, prefix="member__"))
     back = _back(request.GET.urlencode())
-    table = AssignmentTable(assignments, team=team, product=product, back=back, request=request)
-    RequestConfig(request, paginate={"per_page": table._meta.per_page}).configure(table)
+    table = paginate(request, AssignmentTable(assignments, team=team, product=product, back=back))
     pool = _pool(team, product)
     context = {
         "team": team,

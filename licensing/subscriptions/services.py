@@ -191,7 +191,7 @@ def assignment_create(
     chosen = _clean_items(product, items)
     if Assignment.objects.filter(member=member, product=product).exists():
         raise ValidationError(
-            ALREADY_ASSIGNED % {"name": _name(member.user), "product": product.name}, code="already_assigned"
+            ALREADY_ASSIGNED % {"name": member.name, "product": product.name}, code="already_assigned"
         )
     purchased = seats_purchased(team, product)
     if purchased == 0:
@@ -206,7 +206,7 @@ def assignment_create(
         team=team,
         target_user=member.user,
         product=product,
-        target=_name(member.user),
+        target=member.name,
         after=items_for_log(chosen),
     )
     mail_send(
@@ -243,7 +243,7 @@ def assignment_update(*, assignment: Assignment, items: Iterable[ProductItem], a
         team=team,
         target_user=assignment.member.user,
         product=assignment.product,
-        target=_name(assignment.member.user),
+        target=assignment.member.name,
         before=items_for_log(before),
         after=items_for_log(chosen),
     )
@@ -274,7 +274,7 @@ def _already_unassigned(assignment: Assignment, member: Member | None) -> Valida
     """ALREADY_UNASSIGNED for the seat `assignment` was, named as the admin saw it."""
     if member is None and Assignment.member.is_cached(assignment):
         member = assignment.member
-    name = _name(member.user) if member is not None else _("This user")
+    name = member.name if member is not None else _("This user")
     return ValidationError(
         ALREADY_UNASSIGNED % {"name": name, "product": assignment.product.name}, code="already_unassigned"
     )
@@ -288,7 +288,7 @@ def _assignment_delete(assignment: Assignment, actor) -> None:
         team=assignment.member.team,
         target_user=assignment.member.user,
         product=assignment.product,
-        target=_name(assignment.member.user),
+        target=assignment.member.name,
         before=before,
     )
     assignment.delete()

@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from licensing.teams.models import Member, Team
+from licensing.teams.models import Member, Team, member_first_name, member_last_name
 
 from .models import Assignment, Product, ProductItem, Subscription
 from .views import ItemChoice, ProductRow
@@ -25,10 +25,11 @@ from .views import ItemChoice, ProductRow
 PRODUCTS_PER_PAGE = 50
 ASSIGNMENTS_PER_PAGE = 50
 
-# People by last name, first name, e-mail address, whatever their case (as By User sorts them).
+# People by last name, first name, e-mail address, whatever their case (as By User sorts them, by the
+# names the team sees: Member.name).
 MEMBER_ORDER = (
-    Lower("member__user__last_name"),
-    Lower("member__user__first_name"),
+    Lower(member_last_name("member__")),
+    Lower(member_first_name("member__")),
     Lower("member__user__email"),
     F("pk"),
 )
@@ -204,7 +205,7 @@ class AssignmentTable(tables.Table):
 
     name = tables.Column(
         verbose_name=_("Name"),
-        accessor="member__user__last_name",
+        accessor="member__last_name",
         empty_values=(),
         attrs={"td": {"class": "sk-col-name"}},
     )
@@ -274,7 +275,7 @@ class AssignmentTable(tables.Table):
             invited = format_html(
                 ' <span class="sk-status sk-status-invited sk-bp-invited">{}</span>', gettext("Invited")
             )
-        full_name = member.user.get_full_name()
+        full_name = member.full_name
         email = ""
         if full_name:
             email = format_html(
@@ -337,7 +338,7 @@ class AssignmentTable(tables.Table):
         context = {
             "assignment": record,
             "product": self.product,
-            "name": member.user.get_full_name() or member.user.email,
+            "name": member.name,
             "row": ProductRow(self.product, record, tuple(ItemChoice(item, held) for item, held in self.held(record))),
             "unassign_url": reverse("subscriptions:product-assignment-unassign", kwargs=kwargs),
             "change_url": reverse("subscriptions:product-assignment-change", kwargs=kwargs),

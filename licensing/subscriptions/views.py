@@ -130,7 +130,7 @@ def _load(request, team_id: int, member_id: int, product_id: int) -> tuple[Membe
 
 
 def _names(member: Member, product: Product) -> dict:
-    return {"name": member.user.get_full_name() or member.user.email, "product": product.name}
+    return {"name": member.name, "product": product.name}
 
 
 def _in_section(request) -> bool:

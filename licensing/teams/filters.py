@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing.subscriptions.models import Assignment, Product, Subscription
-from licensing.teams.models import Member
+from licensing.teams.models import Member, member_search
 
 
 def team_products(team):
@@ -86,15 +86,9 @@ class MemberFilter(django_filters.FilterSet):
         )
 
     def filter_search(self, queryset, name, value):
-        # Every word must appear in the first name, last name or e-mail address: "anna bak" finds
-        # Anna Bakker, "@example.com" everyone of that domain.
-        for word in value.split():
-            queryset = queryset.filter(
-                Q(user__first_name__icontains=word)
-                | Q(user__last_name__icontains=word)
-                | Q(user__email__icontains=word)
-            )
-        return queryset
+        # Every word must appear in the first name, last name (as the team sees them, Member.name) or
+        # e-mail address: "anna bak" finds Anna Bakker, "@example.com" everyone of that domain.
+        return queryset.filter(member_search(value))
 
     def filter_status(self, queryset, name, value):
         now = timezone.now()

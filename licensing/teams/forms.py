@@ -39,7 +39,7 @@ class RoleOption:
 
 
 def _name(member: Member) -> str:
-    return member.user.get_full_name() or member.user.email
+    return member.name
 
 
 class MemberRoleForm(forms.Form):

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
+from django.db.models.lookups import IContains
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +88,36 @@ class Team(models.Model):
         return self.members.filter(role=Member.Role.PRIMARY_ADMIN).select_related("user").first()
 
 
+def member_first_name(prefix: str = ""):
+    """The first name a team sees of its member (`Member.first_name`) in SQL, for sorting and
+    searching; `prefix` is the path to the member ("member__" from an assignment)."""
+    return _name_in_team("first_name", prefix)
+
+
+def member_last_name(prefix: str = ""):
+    """The last name a team sees of its member (`Member.last_name`) in SQL; see member_first_name."""
+    return _name_in_team("last_name", prefix)
+
+
+def _name_in_team(field: str, prefix: str):
+    joined = Q(**{f"{prefix}status": "active"})
+    return Case(When(joined, then=F(f"{prefix}user__{field}")), default=F(f"{prefix}invited_{field}"))
+
+
+def member_search(query: str, prefix: str = "") -> Q:
+    """Members with every word of `query` in the first name or last name their team sees of them, or
+    in their e-mail address: "anna bak" finds Anna Bakker. Never the names of the account of someone
+    who has not joined the team (Member.first_name)."""
+    condition = Q()
+    for word in query.split():
+        condition &= (
+            Q(IContains(member_first_name(prefix), word))
+            | Q(IContains(member_last_name(prefix), word))
+            | Q(**{f"{prefix}user__email__icontains": word})
+        )
+    return condition
+
+
 class MemberQuerySet(models.QuerySet):
     def admins(self) -> "MemberQuerySet":
         return self.filter(role__in=Member.ADMIN_ROLES)
@@ -103,6 +134,12 @@ class Member(models.Model):
 
     One member per user and team. Admins are never guests (R-G3), and a team has at most one
     primary admin (R-PA1); both are database constraints.
+
+    The name a team sees of its member is the name that team typed when it invited them
+    (`invited_first_name`, `invited_last_name`) until the person accepts this team's invitation,
+    and the person's own (their account's) from then on: an account is one person's, whom many
+    customers may invite, and one customer never learns through the portal the name another
+    customer typed, nor the name of a person who has not joined its team (issue 19).
     """
 
     class Role(models.TextChoices):
@@ -135,6 +172,9 @@ class Member(models.Model):
         verbose_name=_("invited by"),
     )
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    # The names this team typed when it invited the person, shown in this team until they accept.
+    invited_first_name = models.CharField(_("first name as invited"), max_length=150, blank=True)
+    invited_last_name = models.CharField(_("last name as invited"), max_length=150, blank=True)
 
     objects = MemberQuerySet.as_manager()
 
@@ -168,7 +208,25 @@ class Member(models.Model):
         indexes = [models.Index(fields=["team", "role"]), models.Index(fields=["user", "status"])]
 
     def __str__(self) -> str:
-        return _("%(user)s in %(team)s") % {"user": self.user, "team": self.team}
+        return _("%(user)s in %(team)s") % {"user": self.name, "team": self.team}
+
+    @property
+    def first_name(self) -> str:
+        """The first name this team sees: as it invited them until they accept, then their own."""
+        return self.user.first_name if self.status == self.Status.ACTIVE else self.invited_first_name
+
+    @property
+    def last_name(self) -> str:
+        return self.user.last_name if self.status == self.Status.ACTIVE else self.invited_last_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def name(self) -> str:
+        """The full name this team sees, or the e-mail address when there is none."""
+        return self.full_name or self.user.email
 
     @property
     def is_admin(self) -> bool:

@@ -84,6 +84,10 @@ def team_create(*, customer: Customer, name: str, primary_admin, actor=None) -> 
         invited_at=now,
         invited_by=actor,
         accepted_at=now if has_account else None,
+        # Until they accept, the team sees the names the account was made with (by the order
+        # system or support staff, R-T2).
+        invited_first_name=primary_admin.first_name,
+        invited_last_name=primary_admin.last_name,
     )
     event_record(
         action=ActivityEvent.Action.TEAM_CREATED,
@@ -122,7 +126,7 @@ def team_rename(*, team: Team, name: str, actor) -> Team:
 
 
 def _name(member: Member) -> str:
-    return member.user.get_full_name() or member.user.email
+    return member.name  # as the team sees them (Member.name)
 
 
 def member_read_again(member: Member) -> Member:

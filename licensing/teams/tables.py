@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.accounts.models import Invitation
 from licensing.subscriptions.models import Assignment
-from licensing.teams.models import Member, Team
+from licensing.teams.models import Member, Team, member_first_name, member_last_name
 
 PER_PAGE = 50
 
@@ -47,8 +47,9 @@ def members_for_list(team: Team):
     )
 
 
-# People are sorted by last name, first name, e-mail, whatever their case ("de Jong" with the Js).
-NAME_ORDER = (Lower("user__last_name"), Lower("user__first_name"), Lower("user__email"), F("pk"))
+# People are sorted by last name, first name, e-mail, whatever their case ("de Jong" with the Js): the
+# names the team sees (Member.name), so that the order tells nothing of an account's own.
+NAME_ORDER = (Lower(member_last_name()), Lower(member_first_name()), Lower("user__email"), F("pk"))
 
 
 def _ordered(queryset, is_descending: bool, *keys):
@@ -58,7 +59,7 @@ def _ordered(queryset, is_descending: bool, *keys):
 
 
 def member_name(member: Member) -> str:
-    return member.user.get_full_name() or member.user.email
+    return member.name
 
 
 def invitation_expired(member: Member) -> bool:
@@ -98,7 +99,7 @@ class MemberTable(tables.Table):
     selection = SelectionColumn(verbose_name="")
     name = tables.Column(
         verbose_name=_("Name"),
-        accessor="user__last_name",
+        accessor="last_name",
         empty_values=(),  # someone without a name is shown by e-mail address
         attrs={"td": {"class": "sk-col-name"}},
     )
@@ -151,7 +152,7 @@ class MemberTable(tables.Table):
 
     def render_name(self, record: Member):
         url = reverse("teams:member-detail", kwargs={"team_id": self.team.pk, "member_id": record.pk})
-        name = record.user.get_full_name()
+        name = record.full_name
         you = ""
         if self.request is not None and record.user_id == self.request.user.pk:
             you = format_html(' <span class="sk-you">({})</span>', gettext("you"))

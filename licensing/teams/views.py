@@ -16,7 +16,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from licensing.accounts.models import Invitation
 from licensing.subscriptions.models import Assignment
@@ -29,6 +28,7 @@ from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
 from licensing.teams.tables import NAME_ORDER, PER_PAGE, MemberTable, member_name, members_for_list
 from portal.dialogs import dialog_done, render_dialog
+from portal.tables import paginate
 from portal.views import team_for_admin
 
 DOES_NOT_HAVE = gettext_lazy("%(name)s does not have %(product)s.")
@@ -61,8 +61,7 @@ def member_list(request, team_id: int):
     queries however many there are (R-U1, R-G4)."""
     team = team_for_admin(request, team_id)
     filterset = MemberFilter(request.GET, queryset=members_for_list(team), team=team)
-    table = MemberTable(filterset.qs, team=team, request=request)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    table = paginate(request, MemberTable(filterset.qs, team=team), per_page=PER_PAGE)
     counts = team.members.aggregate(
         total=Count("pk"),
         invited=Count("pk", filter=Q(status=Member.Status.INVITED)),

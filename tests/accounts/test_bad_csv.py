@@ -302,7 +302,7 @@ def test_existing_members_are_skipped_and_nothing_is_written_before_confirm(admi
     response = upload(client, admin.team, csv_bytes("A,Member,ALREADY@example.nl", "Has,Account,elsewhere@example.nl"))
 
     assert response.status_code == 200
-    assert outcomes(response) == {2: Outcome.MEMBER, 3: Outcome.EXISTING_ACCOUNT}
+    assert outcomes(response) == {2: Outcome.MEMBER, 3: Outcome.NEW}
     assert shown(response, Outcome.MEMBER.label)
     assert written() == before
 

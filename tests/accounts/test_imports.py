@@ -47,7 +47,7 @@ from licensing.teams.models import Member
 from tests.factories import MemberFactory, ProductFactory, SubscriptionFactory, UserFactory
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "imports"
-NEW, EXISTING, MEMBER, INVALID = Outcome.NEW, Outcome.EXISTING_ACCOUNT, Outcome.MEMBER, Outcome.INVALID
+NEW, MEMBER, INVALID = Outcome.NEW, Outcome.MEMBER, Outcome.INVALID
 
 
 def read(name: str) -> bytes:
@@ -197,12 +197,12 @@ def test_duplicate_email_in_any_case_makes_the_later_lines_invalid(world):
 
 
 def test_members_are_skipped_and_accounts_elsewhere_are_added(world):
-    # R-U7: an address with an account, in any case, is that account; a member (invited or active) is skipped.
+    # R-U7: a member (invited or active) is skipped; an address with an account elsewhere is a new user
+    # of the team like any other (issue 19: the preview does not tell that it has an account).
     preview = parse_csv(read("existing_member.csv"), team=world.team)
-    assert outcomes(preview) == {2: MEMBER, 3: MEMBER, 4: EXISTING, 5: NEW, 6: MEMBER}
+    assert outcomes(preview) == {2: MEMBER, 3: MEMBER, 4: NEW, 5: NEW, 6: MEMBER}
     assert errors(preview) == {}
-    assert preview.rows[2].user == world.outsider.user
-    assert preview.counts == {"new": 1, "existing_account": 1, "member": 3, "invalid": 0}
+    assert preview.counts == {"new": 2, "member": 3, "invalid": 0}
     assert [row.line for row in preview.valid_rows] == [4, 5]
 
 
@@ -387,9 +387,9 @@ def test_the_preview_queries_do_not_grow_with_the_rows(world, django_assert_max_
         MemberFactory(team=world.team if n % 20 else world.other_team, user__email=f"p{n}@example.nl")
     rows = [f"Person,Number {n},P{n}@Example.nl,{'DraftPro' if n < 5 else ''}" for n in range(500)]
     data = csv_of(rows, header="First name,Last name,Email,Products")
-    with django_assert_max_num_queries(2):  # the accounts of all addresses, the team's products
+    with django_assert_max_num_queries(2):  # the members of all addresses, the team's products
         preview = parse_csv(data, team=world.team)
-    assert preview.counts == {"new": 448, "existing_account": 25, "member": 25, "invalid": 2}
+    assert preview.counts == {"new": 473, "member": 25, "invalid": 2}
 
 
 # --- Invite Multiple: pasted text ----------------------------------------------------------------

@@ -421,6 +421,8 @@ def test_the_user_list_is_the_teams_members_by_name_up_to_its_limit(world, monke
     members = list(Member.objects.filter(team=world.team).select_related("user").order_by("pk"))
     for n, member in enumerate(members):  # plain ASCII names: the same order on every database
         User.objects.filter(pk=member.user_id).update(first_name="Fay", last_name=f"Xander{n:02}")
+        # The invited member is shown by the names the team invited them with (Member.name).
+        Member.objects.filter(pk=member.pk).update(invited_first_name="Fay", invited_last_name=f"Xander{n:02}")
     MemberFactory(team=world.team, user__first_name="Bo", user__last_name="Boer", user__email="b@example.com")
     MemberFactory(team=world.team, user__first_name="Al", user__last_name="aalders", user__email="a@example.com")
     names = [label for _pk, label in filters.people_choices(world.team)]

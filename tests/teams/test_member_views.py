@@ -38,9 +38,12 @@ NAMES = {
 def give_names(world):
     """`world` with names that read well in messages (and need no HTML escaping)."""
     for persona, (first, last) in NAMES.items():
-        user = getattr(world, persona).user
-        user.first_name, user.last_name = first, last
-        user.save(update_fields=["first_name", "last_name"])
+        member = getattr(world, persona)
+        member.user.first_name, member.user.last_name = first, last
+        member.user.save(update_fields=["first_name", "last_name"])
+        # The names the team invited them with: the invited persona is shown by these.
+        member.invited_first_name, member.invited_last_name = first, last
+        member.save(update_fields=["invited_first_name", "invited_last_name"])
     return world
 
 

@@ -177,6 +177,8 @@ def bulk_build(n: int, out: Callable[[str], None] = print, *, usage_days: int = 
                     status=Member.Status.ACTIVE if person.active else Member.Status.INVITED,
                     invited_at=since,
                     accepted_at=since if person.active else None,
+                    invited_first_name=user.first_name,  # as the invitation services keep them
+                    invited_last_name=user.last_name,
                 )
                 for person, user in zip(chunk, users, strict=True)
             ]
