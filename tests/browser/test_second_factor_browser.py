@@ -72,10 +72,20 @@ def page(browser, live_server, lang, request):
 
 
 def screens(page, screenshot, name: str):
-    """The page at 1280 and at 375 px wide; nothing sticks out sideways on the phone."""
+    """The page at 1280 and at 375 px wide. On the phone nothing sticks out sideways, no table needs
+    scrolling, and a field to read (the authenticator's secret) shows all of its text."""
     screenshot(page, f"{name}-{WIDE}")
     page.set_viewport_size({"width": NARROW, "height": 812})
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW, f"{name} is wider than {NARROW} px"
+    clipped = page.evaluate(
+        "[...document.querySelectorAll('.table-responsive')].filter(box => box.scrollWidth > box.clientWidth).length"
+    )
+    assert clipped == 0, f"a table of {name} scrolls sideways at {NARROW} px"
+    cut = page.evaluate(
+        "[...document.querySelectorAll('input[readonly], input[disabled]')]"
+        ".filter(field => field.scrollWidth > field.clientWidth).map(field => field.id)"
+    )
+    assert cut == [], f"a field to read on {name} shows only part of its text at {NARROW} px"
     screenshot(page, f"{name}-{NARROW}")
     page.set_viewport_size({"width": WIDE, "height": 860})
 
@@ -183,6 +193,11 @@ def test_an_admin_sets_up_an_authenticator_app_signs_in_with_it_and_with_a_recov
     assert len(codes) == 10, codes
     assert all(re.fullmatch(r"\d{8}", code) for code in codes), codes
     screens(page, screenshot, f"mfa-recovery-codes-{lang}")
+    open_second_factor_page(page, t)
+    expect(panel(page, t, "Authenticator App")).to_contain_text(
+        t("Authentication using an authenticator app is active.")
+    )
+    screens(page, screenshot, f"mfa-index-active-{lang}")
 
     # Signing in now asks for the code after the password; a wrong one is refused, the right one lets in.
     sign_out(page, t)
@@ -266,7 +281,8 @@ def test_an_admin_adds_a_passkey_names_it_renames_it_signs_in_with_it_and_remove
     expect(page).to_have_url(re.compile(reverse("mfa_list_webauthn") + "$"))
     expect(page.get_by_role("heading", level=1, name=t("Security Keys"))).to_be_visible()
     row = page.get_by_role("row", name=re.compile("Jan's laptop"))
-    expect(row).to_be_visible()
+    expect(row).to_contain_text(t("Security key"))
+    expect(row).to_contain_text(t("Not used."))
     screens(page, screenshot, f"mfa-passkey-list-{lang}")
 
     row.get_by_role("link", name=t("Edit")).click()
