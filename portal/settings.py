@@ -165,8 +165,10 @@ ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # Django's password change keeps the session itself
 ACCOUNT_RATE_LIMITS = {
     # Failed passwords are counted by licensing.accounts.throttle (per address, per account and
-    # address, per account), not by allauth's own "login_failed".
-    "login_failed": None,
+    # address, per account): the adapter's authenticate() never consumes allauth's "login_failed".
+    # allauth's mfa counts wrong second-factor codes under that name (per account): without it, whoever
+    # has the password could try all 1,000,000 codes.
+    "login_failed": "10/m/ip,5/5m/key",
     "login": "30/m/ip",
     "reauthenticate": "10/m/user",
     "reset_password_from_key": "20/m/ip",
