@@ -177,6 +177,9 @@ MFA_ADAPTER = "licensing.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "Seatkeeper"
 MFA_RECOVERY_CODE_COUNT = 10
+# A code of the step before or after is taken too (RFC 6238 §5.2: a phone's clock a little off, a code
+# typed as it turns); each code still works once.
+MFA_TOTP_TOLERANCE = 1
 # WebAuthn needs a secure origin; in development (DEBUG) http://127.0.0.1 and the tests' live server
 # are allowed too. Production is https behind the proxy.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
