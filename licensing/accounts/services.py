@@ -19,7 +19,7 @@ from licensing.activity.services import event_record
 from licensing.subscriptions.services import assignment_create
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
-from licensing.teams.services import lock_teams, member_read_again, require
+from licensing.teams.services import lock_teams, member_read_again, require, validate_not_formula
 from portal.db import service_transaction
 
 EMAIL_INVALID = _("Enter a valid e-mail address, like david.dejong@example.com.")
@@ -44,10 +44,14 @@ INVITATION_REVOKED = _(
 NOT_INVITED = _("%(name)s has already accepted the invitation.")
 PASSWORD_REQUIRED = _("Choose a password for your new account.")
 WRONG_ACCOUNT = _("This invitation is for %(email)s. Sign out and sign in with that address.")
+# The fields as the invite dialogs and the import name them, in the messages of validate_not_formula.
+PERSON_LABELS = {"email": _("E-mail address"), "first_name": _("First name"), "last_name": _("Last name")}
 
 
 def person_clean(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
-    """The e-mail address and names as they will be stored, or a ValidationError per field."""
+    """The e-mail address and names as they will be stored, or a ValidationError per field. Every way
+    a person is invited asks this: the invite dialogs, Invite Multiple, Assign users, the import and
+    the services themselves."""
     email = (email or "").strip()
     first_name = " ".join((first_name or "").split())
     last_name = " ".join((last_name or "").split())
@@ -70,6 +74,12 @@ def person_clean(email: str, first_name: str, last_name: str) -> tuple[str, str,
         errors["last_name"] = [NAME_CONTROL_CHARACTER]
     elif len(last_name) > NAME_MAX_LENGTH:
         errors["last_name"] = [LAST_NAME_TOO_LONG % {"max": NAME_MAX_LENGTH}]
+    for field, value in (("email", email), ("first_name", first_name), ("last_name", last_name)):
+        if field not in errors:
+            try:
+                validate_not_formula(value, label=PERSON_LABELS[field])
+            except ValidationError as error:
+                errors[field] = error.messages
     if errors:
         raise ValidationError(errors)
     return email, first_name, last_name
