@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from licensing.accounts.invitations import invitation_send
+from licensing.accounts.invitations import invitation_send, invitations_allow
 from licensing.accounts.models import Invitation, User, hash_token
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
@@ -121,12 +121,14 @@ def member_invite(
 
     An address that already has an account, in any case, uses that account (R-U7) and keeps the
     person's other teams. Products given are assigned at once, each under the seat rules (R-SE1);
-    if one cannot be assigned, nothing of the invitation is written.
+    if one cannot be assigned, nothing of the invitation is written. An admin who has sent as many
+    invitations as the settings allow is refused (`invitations_allow`).
     """
     if actor is not None:
         require(can_manage_members(actor, team))
     email, first_name, last_name = person_clean(email, first_name, last_name)
     lock_teams(team)
+    invitations_allow(team=team, actor=actor, count=1)
     user, _created = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
     if Member.objects.filter(team=team, user=user).exists():
         raise ValidationError({"email": [ALREADY_MEMBER % {"email": user.email}]}, code="already_member")
@@ -157,13 +159,15 @@ def member_invite(
 
 @service_transaction
 def invitation_resend(*, member: Member, actor) -> Invitation:
-    """Send a new invitation to a member who has not accepted yet (R-U5); the old link stops working."""
+    """Send a new invitation to a member who has not accepted yet (R-U5); the old link stops working.
+    It counts against the limits of `invitations_allow` as a first invitation does."""
     if actor is not None:
         require(can_manage_members(actor, member.team))
     lock_teams(member.team)
     member = member_read_again(member)
     if member.status != Member.Status.INVITED:
         raise ValidationError(NOT_INVITED % {"name": member.user.get_full_name() or member.user.email})
+    invitations_allow(team=member.team, actor=actor, count=1)
     invitation = invitation_send(member=member, actor=actor, resent=True)
     event_record(
         action=ActivityEvent.Action.INVITATION_RESENT,
