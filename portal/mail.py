@@ -3,13 +3,18 @@ transaction as the change they report, and sent once that transaction has commit
 
 A mail server that is down loses nothing: the message stays in django-mailer's queue, where
 support staff see it (Django admin › Mailer) and `manage.py retry_deferred` sends it again.
+
+A request sends the mails it queued itself, by their ids in the queue, and no others: a batch of
+thousands that an import left for `manage.py send_mail` must never be sent inside the next
+request that happens to mail (an anonymous password reset once took 11.5 s that way).
 """
 
+import functools
 import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
@@ -26,9 +31,37 @@ SEND_INLINE_MAX = 50
 
 
 def mail_send(*, to, template: str, context: dict) -> None:
-    """Queue the mail `templates/mail/<template>{_subject.txt,.txt,.html}` for the user `to`."""
-    _message(to, template, context).send()
-    transaction.on_commit(_flush_queue)
+    """Queue the mail `templates/mail/<template>{_subject.txt,.txt,.html}` for the user `to`; it is
+    sent once the transaction commits."""
+    mail_queue([_message(to, template, context)], send_inline=True)
+
+
+def mail_queue(messages: list[EmailMessage], *, send_inline: bool | None = None) -> list[int]:
+    """Queue ready-made `messages` (django-mailer's queue, in the current transaction) and, once the
+    transaction commits, send these messages and no others: up to SEND_INLINE_MAX of them, or as
+    `send_inline` says; more wait for `manage.py send_mail` (cron). Returns their ids in the queue,
+    for a caller that sends them itself, later (`mail_send_queued`).
+
+    With a backend other than django-mailer's queue (the tests' memory backend) the messages go to
+    that backend at once, and no ids come back."""
+    from mailer.backend import DbBackend
+    from mailer.models import Message
+
+    connection = get_connection()
+    if not isinstance(connection, DbBackend):
+        connection.send_messages(messages)
+        return []
+    # What DbBackend.send_messages does, keeping the rows: their ids (which PostgreSQL and SQLite give
+    # back from the INSERT) say which mails of the queue are this transaction's.
+    queued = Message.objects.bulk_create(
+        [Message(email=message) for message in messages], getattr(settings, "MAILER_MESSAGES_BATCH_SIZE", None)
+    )
+    ids = [message.pk for message in queued]
+    if send_inline is None:
+        send_inline = len(ids) <= SEND_INLINE_MAX
+    if ids and send_inline:
+        transaction.on_commit(functools.partial(mail_send_queued, ids))
+    return ids
 
 
 def mail_send_many(
@@ -56,9 +89,7 @@ def mail_send_many(
         messages += _messages_merged(template, context, language, group)
     if not messages:
         return 0
-    get_connection().send_messages(messages)
-    if len(messages) <= SEND_INLINE_MAX if send_inline is None else send_inline:
-        transaction.on_commit(_flush_queue)
+    mail_queue(messages, send_inline=send_inline)
     return len(messages)
 
 
@@ -146,13 +177,19 @@ def _render_plain(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
-def _flush_queue() -> None:
+def mail_send_queued(ids: list[int]) -> None:
+    """Send the queued messages `ids` (from `mail_queue`) that are still waiting (another sender, cron,
+    may have sent some meanwhile); never any other message of the queue. A failure is logged, never
+    raised: the messages stay queued for `manage.py retry_deferred`."""
     from mailer.engine import send_all
     from mailer.models import Message
 
     try:
-        # A transaction that queued several mails registers several flushes; the first sends them all.
-        if Message.objects.non_deferred().exists():
-            send_all()
+        own = Message.objects.non_deferred().filter(pk__in=ids)
+        # send_all(queryset) sends the whole queue when the queryset it is given is empty (it tests its
+        # truth), so it is given ours only once ours has been read and found not to be: that read is
+        # what it tests, and it then sends what a fresh read of the same filter finds.
+        if own:
+            send_all(own)
     except Exception:  # the message stays queued; it must never break the change that sent it
         logger.exception("Sending queued mail failed; it stays in the queue.")

@@ -217,6 +217,11 @@ CACHES = {
 
 # R-U5: how long an invitation stays valid. The guide says 90 days in one chapter, 7 in another.
 INVITATION_EXPIRY_DAYS = int(os.environ.get("INVITATION_EXPIRY_DAYS", "90"))
+# Invitation mails (inviting, re-sending, Invite Multiple, the import, Assign users) an admin may send
+# in an hour, and a team may receive in 24 hours, counted in the activity log; 0 = no limit. Support
+# staff and the system (purchases) are not limited, and their invitations do not count.
+INVITATIONS_PER_ADMIN_PER_HOUR = int(os.environ.get("INVITATIONS_PER_ADMIN_PER_HOUR", "200"))
+INVITATIONS_PER_TEAM_PER_DAY = int(os.environ.get("INVITATIONS_PER_TEAM_PER_DAY", "1000"))
 
 # --- Desktop sign-in API (R-S1..R-S3, licensing/accounts/api.py) --------------------------------
 # How long a device stays signed in (R-S2); after that the software asks for the password again.

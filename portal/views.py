@@ -1,6 +1,7 @@
 """The shell's own screens: the home page (My products, the teams one manages), a team's landing
 page, the sign-in forms and the error pages."""
 
+import functools
 import sys
 from dataclasses import dataclass
 
@@ -177,6 +178,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = _("E-mail address")
+        self.queued: list[int] = []  # the ids in the queue of the mails queued here, for the view to send
 
     def save(self, *args, **kwargs):
         email = self.cleaned_data["email"]
@@ -201,19 +203,28 @@ class QueuedPasswordResetForm(PasswordResetForm):
             )
         return super().save(*args, **kwargs)
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
-        deliver = kwargs.pop("deliver", True)
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+        deliver=True,
+    ):
+        # The message PasswordResetForm.send_mail makes; queued here (for an address without an account,
+        # made and thrown away), and sent by the view by its id: this mail, never others in the queue.
         user = context["user"]
         context = {**context, "site_url": settings.SITE_URL, "recipient": user}
         with translation.override(user.language or settings.LANGUAGE_CODE):
-            if not deliver:
-                # What PasswordResetForm.send_mail does, but the message is made and not queued.
-                subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-                body = loader.render_to_string(email_template_name, context)
-                html = loader.render_to_string(kwargs["html_email_template_name"], context)
-                EmailMultiAlternatives(subject, body, from_email, [to_email]).attach_alternative(html, "text/html")
-                return
-            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email, **kwargs)
+            subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+            body = loader.render_to_string(email_template_name, context)
+            message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+            if html_email_template_name is not None:
+                message.attach_alternative(loader.render_to_string(html_email_template_name, context), "text/html")
+        if deliver:
+            self.queued += mail.mail_queue([message], send_inline=False)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -233,8 +244,11 @@ class PasswordResetView(auth_views.PasswordResetView):
             return self.form_invalid(form)
         response = super().form_valid(form)
         # Sent once the answer is out (the server closes the response), so that the answer takes no
-        # longer for an address with an account, whose mail goes out, than for one without.
-        response._resource_closers.append(lambda: transaction.on_commit(mail._flush_queue))
+        # longer for an address with an account, whose mail goes out, than for one without; on commit,
+        # as every mail (inside a test's transaction, never). Only this mail: an import's thousands
+        # waiting in the queue are cron's (portal.mail).
+        send = functools.partial(mail.mail_send_queued, form.queued)
+        response._resource_closers.append(lambda: transaction.on_commit(send))
         return response
 
 

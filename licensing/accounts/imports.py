@@ -33,7 +33,7 @@ from licensing.subscriptions.models import Product
 from licensing.subscriptions.services import NO_FREE_SEAT, NO_SUBSCRIPTION
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
-from licensing.teams.services import require
+from licensing.teams.services import FORMULA, require, validate_not_formula  # noqa: F401  FORMULA: the import's words, named here too
 from portal.db import service_transaction
 
 MAX_ROWS = 5000
@@ -74,10 +74,6 @@ TOO_MANY_VALUES = _(
     "semicolon in a name? Then put that name between double quotes."
 )
 TOO_FEW_VALUES = _("This line has %(count)d values but the first line names %(columns)d columns.")
-FORMULA = _(
-    "%(column)s starts with “%(char)s”, so a spreadsheet would read it as a formula (like =HYPERLINK(…)). "
-    "Type the plain text instead."
-)
 DUPLICATE_EMAIL = _("Same e-mail address as line %(line)d.")
 PRODUCT_UNKNOWN = _("%(product)s is not a product of this team. Its products: %(products)s.")
 PRODUCT_UNKNOWN_NO_PRODUCTS = _("%(product)s is not a product of this team; this team has no subscriptions.")
@@ -118,8 +114,6 @@ COLUMN_ALIASES = {
 }
 _COLUMN_BY_ALIAS = {alias: column for column, aliases in COLUMN_ALIASES.items() for alias in aliases}
 _CHECKED_COLUMNS = ("first_name", "prefix", "last_name", "email", "products")
-# OWASP's list of cell starts that spreadsheets treat as a formula ("CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@")
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 _WORKBOOK_PARTS = (b"xl/", b"[Content_Types].xml", b"application/vnd.oasis.opendocument.spreadsheet")
 # Control characters that never occur in a text file (tab, line ends, form feeds and Ctrl-Z do).
@@ -420,9 +414,11 @@ def _check_row(raw: _Raw, catalogue: dict[str, Product]) -> ImportRow:
         return row
     formulas = set()
     for column in _CHECKED_COLUMNS:
-        if cells[column].startswith(_FORMULA_STARTS):
+        try:
+            validate_not_formula(cells[column], label=COLUMN_LABELS[column])
+        except ValidationError as error:
             formulas.add("last_name" if column == "prefix" else column)
-            row.errors.append(FORMULA % {"column": COLUMN_LABELS[column], "char": cells[column][0]})
+            row.errors.extend(error.messages)
     try:
         row.email, row.first_name, row.last_name = person_clean(row.email, row.first_name, row.last_name)
     except ValidationError as error:

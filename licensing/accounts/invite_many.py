@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from licensing.accounts.invitations import invitations_allow
 from licensing.accounts.models import Invitation, User, new_token
 from licensing.accounts.services import ALREADY_MEMBER, person_clean
 from licensing.activity.models import ActivityEvent
@@ -64,7 +65,8 @@ def member_invite_many(*, team: Team, rows: Iterable, actor) -> InviteManyResult
     earlier row has it), or one of its products has no free seat once the earlier rows have theirs
     (R-SE1). An address that has an account, in any case, uses that account (R-U7). Everyone invited
     gets the invitation mail (R-U4) and a mail per product assigned (R-P3), and the activity log the
-    rows `member_invite` writes.
+    rows `member_invite` writes. If the rows to invite are more than the admin or the team may still
+    be sent (`invitations_allow`), nobody is invited: a ValidationError says how many may go, and when.
     """
     if actor is not None:
         require(can_manage_members(actor, team))
@@ -113,6 +115,9 @@ def member_invite_many(*, team: Team, rows: Iterable, actor) -> InviteManyResult
         taken.update(product.pk for product in products)
         chosen.append((index, email, first_name, last_name, [pools[product.pk] for product in products]))
 
+    # All or nothing: invitations beyond the admin's or the team's limit refuse the whole batch, before
+    # anything is written (an import's preview stays, to confirm later or in smaller files).
+    invitations_allow(team=team, actor=actor, count=len(chosen))
     items = defaultdict(list)  # product pk -> all its items: an assignment made here has them all (R-P2)
     for item in ProductItem.objects.filter(product__in=pools.keys()):
         items[item.product_id].append(item)

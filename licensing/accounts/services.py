@@ -12,14 +12,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from licensing.accounts.invitations import invitation_send
+from licensing.accounts.invitations import invitation_send, invitations_allow
 from licensing.accounts.models import Invitation, User, hash_token
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.subscriptions.services import assignment_create
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
-from licensing.teams.services import lock_teams, member_read_again, require
+from licensing.teams.services import lock_teams, member_read_again, require, validate_not_formula
 from portal.db import service_transaction
 
 EMAIL_INVALID = _("Enter a valid e-mail address, like david.dejong@example.com.")
@@ -44,10 +44,14 @@ INVITATION_REVOKED = _(
 NOT_INVITED = _("%(name)s has already accepted the invitation.")
 PASSWORD_REQUIRED = _("Choose a password for your new account.")
 WRONG_ACCOUNT = _("This invitation is for %(email)s. Sign out and sign in with that address.")
+# The fields as the invite dialogs and the import name them, in the messages of validate_not_formula.
+PERSON_LABELS = {"email": _("E-mail address"), "first_name": _("First name"), "last_name": _("Last name")}
 
 
 def person_clean(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
-    """The e-mail address and names as they will be stored, or a ValidationError per field."""
+    """The e-mail address and names as they will be stored, or a ValidationError per field. Every way
+    a person is invited asks this: the invite dialogs, Invite Multiple, Assign users, the import and
+    the services themselves."""
     email = (email or "").strip()
     first_name = " ".join((first_name or "").split())
     last_name = " ".join((last_name or "").split())
@@ -70,6 +74,12 @@ def person_clean(email: str, first_name: str, last_name: str) -> tuple[str, str,
         errors["last_name"] = [NAME_CONTROL_CHARACTER]
     elif len(last_name) > NAME_MAX_LENGTH:
         errors["last_name"] = [LAST_NAME_TOO_LONG % {"max": NAME_MAX_LENGTH}]
+    for field, value in (("email", email), ("first_name", first_name), ("last_name", last_name)):
+        if field not in errors:
+            try:
+                validate_not_formula(value, label=PERSON_LABELS[field])
+            except ValidationError as error:
+                errors[field] = error.messages
     if errors:
         raise ValidationError(errors)
     return email, first_name, last_name
@@ -111,12 +121,14 @@ def member_invite(
 
     An address that already has an account, in any case, uses that account (R-U7) and keeps the
     person's other teams. Products given are assigned at once, each under the seat rules (R-SE1);
-    if one cannot be assigned, nothing of the invitation is written.
+    if one cannot be assigned, nothing of the invitation is written. An admin who has sent as many
+    invitations as the settings allow is refused (`invitations_allow`).
     """
     if actor is not None:
         require(can_manage_members(actor, team))
     email, first_name, last_name = person_clean(email, first_name, last_name)
     lock_teams(team)
+    invitations_allow(team=team, actor=actor, count=1)
     user, _created = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
     if Member.objects.filter(team=team, user=user).exists():
         raise ValidationError({"email": [ALREADY_MEMBER % {"email": user.email}]}, code="already_member")
@@ -147,13 +159,15 @@ def member_invite(
 
 @service_transaction
 def invitation_resend(*, member: Member, actor) -> Invitation:
-    """Send a new invitation to a member who has not accepted yet (R-U5); the old link stops working."""
+    """Send a new invitation to a member who has not accepted yet (R-U5); the old link stops working.
+    It counts against the limits of `invitations_allow` as a first invitation does."""
     if actor is not None:
         require(can_manage_members(actor, member.team))
     lock_teams(member.team)
     member = member_read_again(member)
     if member.status != Member.Status.INVITED:
         raise ValidationError(NOT_INVITED % {"name": member.user.get_full_name() or member.user.email})
+    invitations_allow(team=member.team, actor=actor, count=1)
     invitation = invitation_send(member=member, actor=actor, resent=True)
     event_record(
         action=ActivityEvent.Action.INVITATION_RESENT,

@@ -29,6 +29,17 @@ ADMIN_CANNOT_BE_GUEST = _(
 ADMIN_CANNOT_BE_DELETED = _("%(name)s is an admin of this team. Change their role to User before you delete them.")
 NOT_ALLOWED = _("You are not an admin of this team.")
 MEMBER_GONE = _("%(name)s is no longer a member of this team: another admin has just removed them.")
+# OWASP's list of the cell starts that spreadsheets read as a formula ("CSV injection"). The CSV
+# exports neutralise such cells (portal.csv_export), and the names people type are refused at the door
+# too, by `validate_not_formula`, wherever they come in: a person's names and address
+# (accounts.services.person_clean: the invite dialogs, Invite Multiple, Assign users, the import) and a
+# team's name (team_create, team_rename).
+FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA = _(
+    "%(column)s starts with “%(char)s”, so a spreadsheet would read it as a formula (like =HYPERLINK(…)). "
+    "Type the plain text instead."
+)
+TEAM_NAME_LABEL = _("Team name")
 
 
 def require(allowed: bool) -> None:
@@ -49,18 +60,29 @@ def lock_teams(*teams: Team) -> list[Team]:
     return list(Team.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
 
 
+def validate_not_formula(value: str, *, label) -> None:
+    """The one rule for text that people type as a name (see FORMULA_STARTS): it does not start like
+    a spreadsheet formula. ValidationError(FORMULA), naming the field by `label`, if it does."""
+    if value.startswith(FORMULA_STARTS):
+        raise ValidationError(FORMULA % {"column": label, "char": value[0]}, code="formula")
+
+
 def _clean_team_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError(TEAM_NAME_REQUIRED, code="name_required")
     if len(name) > 100:
         raise ValidationError(TEAM_NAME_TOO_LONG, code="name_too_long")
+    validate_not_formula(name, label=TEAM_NAME_LABEL)
     return name
 
 
 def default_team_name(user) -> str:
-    """R-T2: a first team is named after its first primary admin, e.g. "Jan de Vries's team"."""
-    return str(_("%(name)s's team") % {"name": user.get_full_name() or user.email})[:100]
+    """R-T2: a first team is named after its first primary admin, e.g. "Jan de Vries's team". A name
+    that starts like a formula (an account made before the rule) loses those characters, so that a
+    purchase is never refused for it."""
+    name = (user.get_full_name() or user.email).lstrip("".join(FORMULA_STARTS) + " ")
+    return str(_("%(name)s's team") % {"name": name})[:100]
 
 
 @service_transaction

@@ -1,5 +1,6 @@
 """Forms of Team settings: the shape of the input only. Whether a name is acceptable (not blank, not
-too long) is decided by licensing.teams.services (`_clean_team_name`), whose message the views show."""
+too long, not starting like a spreadsheet formula: `validate_not_formula`) is decided by
+licensing.teams.services (`_clean_team_name`), whose message the views show."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
