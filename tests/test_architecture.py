@@ -18,6 +18,7 @@ SERVICE_LAYERS = (
     "licensing.teams.services",
     "licensing.subscriptions.services",
     "licensing.accounts.devices",
+    "licensing.accounts.device_grant",
     "licensing.accounts.services",
     "licensing.accounts.invite_many",
     "licensing.subscriptions.purchases",

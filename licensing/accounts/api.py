@@ -47,7 +47,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import Discriminator, Tag, ValidationInfo, field_validator
 
-from licensing.accounts import devices, throttle
+from licensing.accounts import device_grant, devices, throttle
 from licensing.accounts.models import ApiToken
 from licensing.subscriptions.models import Product
 
@@ -192,7 +192,7 @@ def grant_of(body) -> str:
     """Which kind of sign-in a body of `POST /auth/token` is: by its grant_type, the password sign-in
     when it has none (the body the software has always sent)."""
     grant_type = body.get("grant_type") if isinstance(body, dict) else getattr(body, "grant_type", None)
-    return DEVICE_CODE_GRANT if grant_type == devices.DEVICE_CODE_GRANT else PASSWORD_GRANT
+    return DEVICE_CODE_GRANT if grant_type == device_grant.DEVICE_CODE_GRANT else PASSWORD_GRANT
 
 
 TokenRequest = Annotated[
@@ -398,7 +398,7 @@ def device_code_poll(request: HttpRequest, payload: DeviceCodeGrant) -> HttpResp
     """The software's poll of its sign-in through the browser (RFC 8628 §3.4, §3.5): every refusal a
     400 with the RFC's error code, as RFC 6749 §5.2 answers them."""
     try:
-        token, raw = devices.device_token_poll(device_code=payload.device_code)
+        token, raw = device_grant.device_token_poll(device_code=payload.device_code)
     except ValidationError as error:
         return _grant_error(request, 400, error.messages[0], error.code)
     return _token_created(request, token, raw)
@@ -419,7 +419,7 @@ def device_code_poll(request: HttpRequest, payload: DeviceCodeGrant) -> HttpResp
     ),
 )
 def device_authorization_create(request: HttpRequest, payload: DeviceAuthorizationRequest):
-    authorization, device_code = devices.device_authorization_create(device_name=payload.device_name)
+    authorization, device_code = device_grant.device_authorization_create(device_name=payload.device_name)
     # The portal's address as the mails give it: the software may reach the API by another one.
     page = settings.SITE_URL + reverse("accounts:device-sign-in")
     body = {

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from licensing.accounts import devices
+from licensing.accounts import device_grant
 
 DEVICE_APPROVED = _("%(device)s is signed in as %(email)s. You can go back to the software.")
 DEVICE_DENIED = _("The sign-in of %(device)s was denied. The software is not signed in.")
@@ -24,7 +24,7 @@ CODE_MAX_LENGTH = 32
 
 
 class DeviceCodeForm(forms.Form):
-    """The user code the software shows, as typed: `devices.user_code_normalise` reads it."""
+    """The user code the software shows, as typed: `device_grant.user_code_normalise` reads it."""
 
     code = forms.CharField(
         label=_("Code"),
@@ -45,7 +45,7 @@ def device_sign_in(request):
     if not form.is_valid():
         return render(request, "accounts/device_code.html", {"form": form})
     try:
-        authorization = devices.device_authorization_find(user_code=form.cleaned_data["code"], user=request.user)
+        authorization = device_grant.device_authorization_find(user_code=form.cleaned_data["code"], user=request.user)
     except ValidationError as error:
         form.add_error("code", error.messages)
         status = 429 if error.code == "throttled" else 200
@@ -53,7 +53,9 @@ def device_sign_in(request):
     decision = request.POST.get("decision")
     if decision not in ("approve", "deny"):
         return render(request, "accounts/device_confirm.html", {"authorization": authorization})
-    decide = devices.device_authorization_approve if decision == "approve" else devices.device_authorization_deny
+    decide = (
+        device_grant.device_authorization_approve if decision == "approve" else device_grant.device_authorization_deny
+    )
     try:
         authorization = decide(authorization=authorization, user=request.user)
     except ValidationError as error:

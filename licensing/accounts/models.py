@@ -289,7 +289,7 @@ class DeviceAuthorization(models.Model):
 class DeviceCodeFailure(models.Model):
     """A user code that a signed-in person typed on the /device/ page and that matched no pending
     sign-in: counted per person, so that nobody tries codes until one fits another person's device
-    (`devices.USER_CODE_FAILURES`). Rows older than the window are deleted as new ones come in."""
+    (`device_grant.USER_CODE_FAILURES`). Rows older than the window are deleted as new ones come in."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from licensing import client as reference_client
-from licensing.accounts.devices import ACCESS_DENIED, EXPIRED_TOKEN
+from licensing.accounts.device_grant import ACCESS_DENIED, EXPIRED_TOKEN
 from licensing.accounts.models import ApiToken, DeviceAuthorization
 from tests.api.conftest import assign
 from tests.api.test_client import Run

@@ -11,8 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing.accounts.device_views import DEVICE_APPROVED, DEVICE_DENIED
-from licensing.accounts.devices import (
+from licensing.accounts.device_grant import (
     ACCESS_DENIED,
     AUTHORIZATION_PENDING,
     EXPIRED_TOKEN,
@@ -23,6 +22,7 @@ from licensing.accounts.devices import (
     USER_CODE_UNKNOWN,
     device_token_poll,
 )
+from licensing.accounts.device_views import DEVICE_APPROVED, DEVICE_DENIED
 from licensing.accounts.models import ApiToken, DeviceAuthorization, DeviceCodeFailure, hash_token
 from tests.api.conftest import TOKEN_URL, assign
 from tests.concurrency import run_together
@@ -312,7 +312,7 @@ def test_a_right_code_is_not_counted_as_a_wrong_one(api, world):
 @pytest.mark.django_db(transaction=True)
 def test_wrong_codes_tried_at_once_are_counted_before_any_is_looked_at(world):
     # The attempt is counted before the code is looked up: 20 at once cannot all pass a limit of 10.
-    from licensing.accounts.devices import device_authorization_find
+    from licensing.accounts.device_grant import device_authorization_find
 
     def attempt():
         return device_authorization_find(user_code="BBBB-BBBB", user=world.user.user)

@@ -107,7 +107,7 @@ def test_a_licensed_check_answers_as_described(fresh_token):
 
 def test_a_sign_in_through_the_browser_answers_as_described(world):
     # R-ID5: the device authorization, a pending poll and the token, each against the description.
-    from licensing.accounts.devices import device_authorization_approve
+    from licensing.accounts.device_grant import device_authorization_approve
     from licensing.accounts.models import DeviceAuthorization
 
     started = schema["/api/v1/auth/device"]["POST"].Case(
