@@ -11,7 +11,7 @@ our shell, with its own words and their Dutch from its catalogue):
 
 Every page is also checked at 375 px wide (nothing sideways, no table to scroll, the secret whole);
 screenshots at 1280 and 375 px in test-artifacts/screens/mfa-*.png. Adding or removing a factor asks for
-the password first (allauth's "Confirm Access")."""
+the password first ("Confirm it is you")."""
 
 import re
 import time
@@ -137,7 +137,7 @@ def open_second_factor_page(page, t):
     page.locator("#sk-user-menu").click()
     page.get_by_role("link", name=t("Two-step sign-in")).click()
     expect(page).to_have_url(re.compile(reverse("mfa_index") + "$"))
-    expect(page.get_by_role("heading", level=1, name=t("Two-Factor Authentication"))).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=t("Two-step sign-in"))).to_be_visible()
 
 
 def code_field(page, t):
@@ -151,9 +151,9 @@ def panel(page, t, title: str):
 
 
 def confirm_access(page, t):
-    """allauth asks for the password again before a factor is added or removed ("Confirm Access")."""
+    """allauth asks for the password again before a factor is added or removed ("Confirm it is you")."""
     expect(page).to_have_url(re.compile(reverse("account_reauthenticate") + r"\?next="))
-    expect(page.get_by_role("heading", level=1, name=t("Confirm Access"))).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=t("Confirm it is you"))).to_be_visible()
     page.get_by_label(t("Password")).fill("pw")
     page.get_by_role("button", name=t("Confirm")).click()
 
@@ -161,9 +161,9 @@ def confirm_access(page, t):
 def activate_authenticator_app(page, t, screenshot=None, name: str = "") -> str:
     """From the second-factor page: the authenticator app set up with the secret the page shows, as a
     person types it into their app. Returns the secret."""
-    panel(page, t, "Authenticator App").get_by_role("link", name=t("Activate")).click()
+    panel(page, t, "Authenticator app").get_by_role("link", name=t("Set up an authenticator app")).click()
     if screenshot:
-        expect(page.get_by_role("heading", level=1, name=t("Confirm Access"))).to_be_visible()
+        expect(page.get_by_role("heading", level=1, name=t("Confirm it is you"))).to_be_visible()
         screens(page, screenshot, f"mfa-confirm-access-{name}")
     confirm_access(page, t)
     expect(page).to_have_url(re.compile(reverse("mfa_activate_totp") + "$"))
@@ -196,8 +196,8 @@ def test_an_admin_sets_up_an_authenticator_app_signs_in_with_it_and_with_a_recov
     assert all(re.fullmatch(r"\d{8}", code) for code in codes), codes
     screens(page, screenshot, f"mfa-recovery-codes-{lang}")
     open_second_factor_page(page, t)
-    expect(panel(page, t, "Authenticator App")).to_contain_text(
-        t("Authentication using an authenticator app is active.")
+    expect(panel(page, t, "Authenticator app")).to_contain_text(
+        t("On: at sign-in you type the code your authenticator app shows.")
     )
     screens(page, screenshot, f"mfa-index-active-{lang}")
 
@@ -205,7 +205,7 @@ def test_an_admin_sets_up_an_authenticator_app_signs_in_with_it_and_with_a_recov
     sign_out(page, t)
     password_step(page, t, "primary@example.com")
     expect(page).to_have_url(re.compile(reverse("mfa_authenticate") + "$"))
-    expect(page.get_by_role("heading", level=1, name=t("Two-Factor Authentication"))).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=t("Two-step sign-in"))).to_be_visible()
     screens(page, screenshot, f"mfa-code-prompt-{lang}")
     code = fresh_code(page, secret)
     code_field(page, t).fill(other_code(code))
@@ -262,9 +262,11 @@ def test_an_admin_adds_a_passkey_names_it_renames_it_signs_in_with_it_and_remove
     sign_in(page, t)
     open_second_factor_page(page, t)
 
-    keys = panel(page, t, "Security Keys")
-    expect(keys).to_contain_text(t("No security keys have been added."))
-    keys.get_by_role("link", name=t("Add")).click()
+    keys = panel(page, t, "Passkeys and security keys")
+    expect(keys).to_contain_text(
+        t("None yet. A passkey on this computer or phone (fingerprint, face or PIN), or a USB or NFC security key.")
+    )
+    keys.get_by_role("link", name=t("Add a key")).click()
     confirm_access(page, t)
     expect(page).to_have_url(re.compile(reverse("mfa_add_webauthn") + "$"))
     expect(page.get_by_role("heading", level=1, name=t("Add Security Key"))).to_be_visible()
@@ -279,7 +281,7 @@ def test_an_admin_adds_a_passkey_names_it_renames_it_signs_in_with_it_and_remove
     assert [credential["rpId"] for credential in credentials] == ["localhost"]
 
     open_second_factor_page(page, t)
-    panel(page, t, "Security Keys").get_by_role("link", name=t("Manage")).click()
+    panel(page, t, "Passkeys and security keys").get_by_role("link", name=t("Manage keys")).click()
     expect(page).to_have_url(re.compile(reverse("mfa_list_webauthn") + "$"))
     expect(page.get_by_role("heading", level=1, name=t("Security Keys"))).to_be_visible()
     row = page.get_by_role("row", name=re.compile("Jan's laptop"))
@@ -299,7 +301,7 @@ def test_an_admin_adds_a_passkey_names_it_renames_it_signs_in_with_it_and_remove
     sign_out(page, t)
     password_step(page, t, "primary@example.com")
     expect(page).to_have_url(re.compile(reverse("mfa_authenticate") + "$"))
-    page.get_by_role("button", name=t("Use a security key")).click()
+    page.get_by_role("button", name=t("Use a passkey or security key")).click()
     signed_in(page, t)
     credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]
     assert credentials[0]["signCount"] >= 1  # the key signed the sign-in
@@ -335,7 +337,7 @@ def test_an_admin_who_must_have_a_second_factor_can_do_nothing_else_until_they_s
     # Anna, secondary admin of Design, has none: after her password she is taken to set one up.
     password_step(page, t, "secondary@example.com")
     expect(page).to_have_url(re.compile(reverse("mfa_index") + "$"))
-    expect(page.get_by_role("heading", level=1, name=t("Two-Factor Authentication"))).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=t("Two-step sign-in"))).to_be_visible()
 
     # Any other page sends her back there, with the reason.
     page.locator("#sk-sidebar").get_by_role("link", name=t("By User")).click()
