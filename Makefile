@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -n 2
 
 # make stress: the tests of admins acting at the same moment, STRESS_RUNS times each.
 STRESS_RUNS ?= 20
-STRESS_TESTS ?= tests/test_concurrency.py tests/test_db_conflicts.py tests/subscriptions/test_unassign_meanwhile.py
+STRESS_TESTS ?= tests/test_concurrency.py tests/test_db_conflicts.py tests/subscriptions/test_unassign_meanwhile.py tests/groups/test_group_concurrency.py
 
 .PHONY: run test test-sqlite test-postgres stress lint format migrate seed bench bench-seed clean help install translations messages
 

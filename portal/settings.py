@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "licensing.teams",
     "licensing.subscriptions",
     "licensing.activity",
+    "licensing.groups",
     "licensing.reports",
     "portal",
 ]

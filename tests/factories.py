@@ -7,6 +7,7 @@ import factory
 from django.utils import timezone
 
 from licensing.accounts.models import User
+from licensing.groups.models import Group, GroupMember
 from licensing.subscriptions.models import Assignment, Contract, Product, ProductItem, SeatUsage, Subscription
 from licensing.teams.models import Customer, Member, Team
 
@@ -113,3 +114,19 @@ class SeatUsageFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     team = factory.SubFactory(TeamFactory)
     day = factory.LazyFunction(timezone.localdate)
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class GroupMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GroupMember
+
+    group = factory.SubFactory(GroupFactory)
+    member = factory.SubFactory(MemberFactory, team=factory.SelfAttribute("..group.team"))

@@ -34,6 +34,15 @@ class ActivityEvent(models.Model):
         DEVICE_SIGNED_OUT = "device_signed_out", _("Device signed out")
         SIGN_IN_PAUSED = "sign_in_paused", _("Sign-in paused")
         SECOND_FACTOR_REQUIRED = "second_factor_required", _("Second factor required")
+        GROUP_CREATED = "group_created", _("Group created")
+        GROUP_RENAMED = "group_renamed", _("Group renamed")
+        GROUP_DELETED = "group_deleted", _("Group deleted")
+        GROUP_MEMBER_ADDED = "group_member_added", _("Added to group")
+        GROUP_MEMBER_REMOVED = "group_member_removed", _("Removed from group")
+        GROUP_PRODUCT_ASSIGNED = "group_product_assigned", _("Product assigned to group")
+        GROUP_PRODUCT_CHANGED = "group_product_changed", _("Items of group changed")
+        GROUP_PRODUCT_UNASSIGNED = "group_product_unassigned", _("Product unassigned from group")
+        SEAT_WAITING = "seat_waiting", _("Waiting for a seat")
 
     class Via(models.TextChoices):
         PORTAL = "portal", _("Portal")

@@ -70,6 +70,10 @@ FIELDS = {
     "address": (_("From address"), "plain"),
     "minutes": (_("Minutes to wait"), "plain"),
     "second_factor": (_("Admins must use a second factor"), "yes_no"),
+    "group": (_("Group"), "plain"),
+    "description": (_("Description"), "plain"),
+    "members": (_("Members"), "plain"),
+    "direct": (_("Assigned directly"), "yes_no"),
 }
 FIELD_ORDER = {key: n for n, key in enumerate(FIELDS)}
 

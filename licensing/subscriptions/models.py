@@ -273,6 +273,13 @@ class Assignment(models.Model):
         Product, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("product")
     )
     items = models.ManyToManyField(ProductItem, blank=True, related_name="assignments", verbose_name=_("items"))
+    # Groups (licensing.groups.models): whether an admin gave this seat directly, as well as or instead
+    # of the groups that give it (its `grants`); and, only while a group shares the seat, the items the
+    # direct assignment chose, so that a group leaving takes away only the items no one else gives.
+    direct = models.BooleanField(_("assigned directly"), default=True)
+    direct_items = models.ManyToManyField(
+        ProductItem, blank=True, related_name="+", verbose_name=_("items assigned directly")
+    )
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

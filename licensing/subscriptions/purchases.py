@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.accounts.services import member_invite
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
+from licensing.groups.seats import waiting_seat
 from licensing.teams.models import Customer, Member, Team
 from licensing.teams.services import default_team_name, lock_teams, member_make_admin_for_system, team_create
 from portal.db import service_transaction
@@ -123,6 +124,7 @@ def purchase_record(
         and seats_assigned(team, product) < seats_purchased(team, product)
     ):
         assignment_create(member=owner_member, product=product, actor=None)
+    waiting_seat(team, product, actor)  # R-GR5: the seats bought seat the members waiting
     return subscription
 
 

@@ -18,6 +18,8 @@ from django.utils.translation import ngettext_lazy
 
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
+from licensing.groups.models import AssignmentGrant
+from licensing.groups.seats import groups_giving, seats_settle, waiting_seat
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members, is_support
 from licensing.teams.services import (
@@ -37,6 +39,11 @@ NO_FREE_SEAT = ngettext_lazy(
     "seats",
 )
 ALREADY_ASSIGNED = _("%(name)s already has %(product)s.")
+# A seat only groups give: it goes with the group (R-GR4), not with "Unassign".
+GIVEN_BY_GROUP = _(
+    "%(name)s has %(product)s through the group %(groups)s. Remove them from the group, or take the product "
+    "from the group."
+)
 # The seat an admin unassigns is gone already: another admin (or another tab, a double click, a
 # stale bulk form) was first. Raised by `assignment_delete` with code "already_unassigned".
 ALREADY_UNASSIGNED = _("%(name)s no longer holds a seat of %(product)s: someone unassigned it already.")
@@ -169,6 +176,12 @@ def _clean_items(product: Product, items: Iterable[ProductItem] | None) -> list[
     return chosen
 
 
+def items_clean(product: Product, items: Iterable[ProductItem] | None) -> list[ProductItem]:
+    """The items chosen of `product`: all of them when `items` is None; refused when an item is of
+    another product, or none is chosen of a product that has items."""
+    return _clean_items(product, items)
+
+
 def items_for_log(items: Iterable[ProductItem]) -> dict:
     return {"items": sorted(item.code for item in items)}
 
@@ -189,7 +202,11 @@ def assignment_create(
     # them meanwhile, and the insert below would then fail on its foreign key.
     member = member_read_again(member)
     chosen = _clean_items(product, items)
-    if Assignment.objects.filter(member=member, product=product).exists():
+    held = Assignment.objects.filter(member=member, product=product).first()
+    if held is not None and not held.direct:
+        # Held through groups only (R-GR3): the one seat becomes direct as well; no seat is taken.
+        return _assignment_make_direct(held, member, chosen, actor)
+    if held is not None:
         raise ValidationError(
             ALREADY_ASSIGNED % {"name": member.name, "product": product.name}, code="already_assigned"
         )
@@ -214,7 +231,35 @@ def assignment_create(
         template="product_assigned",
         context={"member": member, "team": team, "product": product, "items": chosen, "actor": actor},
     )
+    # A member waiting for this product through a group holds the seat now: the group's share joins it.
+    waiting_seat(team, product, actor)
     return assignment
+
+
+def _assignment_make_direct(assignment: Assignment, member: Member, chosen: list[ProductItem], actor) -> Assignment:
+    """Assign directly a seat that groups give (R-GR3, R-GR4): it then stays when the groups go."""
+    before = list(assignment.items.all())
+    assignment.direct = True
+    assignment.save(update_fields=["direct"])
+    assignment.direct_items.set(chosen)
+    seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name="")
+    after = list(assignment.items.all())
+    event_record(
+        action=ActivityEvent.Action.PRODUCT_ASSIGNED,
+        actor=actor,
+        team=member.team,
+        target_user=member.user,
+        product=assignment.product,
+        target=member.name,
+        before={**items_for_log(before), "direct": False},
+        after={**items_for_log(after), "direct": True},
+    )
+    return assignment
+
+
+def _given_by_group(assignment: Assignment, groups: list[str]) -> ValidationError:
+    names = {"name": assignment.member.name, "product": assignment.product.name, "groups": ", ".join(sorted(groups))}
+    return ValidationError(GIVEN_BY_GROUP % names, code="given_by_group")
 
 
 @service_transaction
@@ -233,6 +278,8 @@ def assignment_update(*, assignment: Assignment, items: Iterable[ProductItem], a
         _assignment_delete(assignment, actor)
         return None
     chosen = _clean_items(assignment.product, chosen)
+    if AssignmentGrant.objects.filter(assignment=assignment).exists():
+        return _assignment_update_shared(assignment, chosen, actor)
     before = list(assignment.items.all())
     if {i.pk for i in before} == {i.pk for i in chosen}:
         return assignment
@@ -247,6 +294,18 @@ def assignment_update(*, assignment: Assignment, items: Iterable[ProductItem], a
         before=items_for_log(before),
         after=items_for_log(chosen),
     )
+    return assignment
+
+
+def _assignment_update_shared(assignment: Assignment, chosen: list[ProductItem], actor) -> Assignment:
+    """Change the direct items of a seat that groups share: the items are the union (R-GR3). A seat
+    that only groups give is changed through the groups."""
+    if not assignment.direct:
+        raise _given_by_group(assignment, groups_giving([assignment.pk])[assignment.pk])
+    if {i.pk for i in assignment.direct_items.all()} == {i.pk for i in chosen}:
+        return assignment
+    assignment.direct_items.set(chosen)
+    seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name="")
     return assignment
 
 
@@ -281,6 +340,27 @@ def _already_unassigned(assignment: Assignment, member: Member | None) -> Valida
 
 
 def _assignment_delete(assignment: Assignment, actor) -> None:
+    groups = groups_giving([assignment.pk])[assignment.pk]
+    if groups:
+        # Groups give it too: only the direct part goes, the seat stays with their items (R-GR4).
+        if not assignment.direct:
+            raise _given_by_group(assignment, groups)
+        before = items_for_log(assignment.items.all())
+        assignment.direct = False
+        assignment.save(update_fields=["direct"])
+        assignment.direct_items.clear()
+        seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name="")
+        event_record(
+            action=ActivityEvent.Action.ASSIGNMENT_CHANGED,
+            actor=actor,
+            team=assignment.member.team,
+            target_user=assignment.member.user,
+            product=assignment.product,
+            target=assignment.member.name,
+            before={**before, "direct": True},
+            after={**items_for_log(assignment.items.all()), "direct": False, "group": ", ".join(sorted(groups))},
+        )
+        return
     before = items_for_log(assignment.items.all())
     event_record(
         action=ActivityEvent.Action.PRODUCT_UNASSIGNED,
@@ -292,6 +372,7 @@ def _assignment_delete(assignment: Assignment, actor) -> None:
         before=before,
     )
     assignment.delete()
+    waiting_seat(assignment.member.team, assignment.product, actor)  # R-GR5: the freed seat
 
 
 # --- Seats bought and renewals (entered by support staff or the order system) ------------------
@@ -361,6 +442,8 @@ def subscription_set_seats(
     old = subscription.seats
     subscription.seats = seats
     subscription.save(update_fields=["seats"])
+    if seats > old:
+        waiting_seat(team, product, actor)  # R-GR5: seats bought seat the members waiting
     event_record(
         action=ActivityEvent.Action.SEATS_CHANGED,
         actor=actor,
@@ -385,6 +468,7 @@ def subscription_renew(*, subscription: Subscription, term_end: date, actor=None
     old = subscription.term_end
     subscription.term_end = term_end
     subscription.save(update_fields=["term_end"])
+    waiting_seat(subscription.team, subscription.product, actor)  # a term that ended may be running again
     event_record(
         action=ActivityEvent.Action.SUBSCRIPTION_RENEWED,
         actor=actor,
@@ -529,6 +613,7 @@ def subscription_move(*, subscription: Subscription, to_team: Team, actor) -> Su
     old_team = subscription.team
     subscription.team = to_team
     subscription.save(update_fields=["team"])
+    waiting_seat(to_team, subscription.product, actor)  # R-GR5: the seats arriving seat the waiting
     for team in (old_team, to_team):
         event_record(
             action=ActivityEvent.Action.SUBSCRIPTION_MOVED,

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.accounts.invitations import invitation_send
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
+from licensing.groups.seats import member_groups_leave, waiting_seat
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Customer, Member, Team
 from licensing.teams.permissions import can_manage_members, can_require_second_factor, is_support
@@ -295,7 +296,10 @@ def member_delete(*, member: Member, actor) -> list[str]:
         target=_name(member),
         before={"role": member.role, "guest": member.is_guest, "status": member.status, "products": lost},
     )
-    member.delete()  # assignments and invitations cascade
+    member_groups_leave(member=member, actor=actor)  # R-GR7: their groups' rows go with them
+    member.delete()  # assignments, invitations, group memberships and seat waits cascade
+    for assignment in assignments:
+        waiting_seat(team, assignment.product, actor)  # R-GR5: each seat freed seats the oldest waiting
     return lost
 
 
