@@ -27,6 +27,12 @@ def user_has_second_factor(user) -> bool:
     ).exists()
 
 
+def without_second_factor(users):
+    """`users` (a QuerySet of accounts) less those with an authenticator app or a passkey."""
+    factors = Authenticator.objects.filter(type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
+    return users.exclude(pk__in=factors.values("user_id"))
+
+
 def second_factor_required(user) -> bool:
     """Whether `user` may act only after setting up a second factor."""
     if not user.is_authenticated:

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -54,6 +55,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("support staff"), default=False, help_text=_("May sign in to the Django admin."))
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Raised to sign the person out of every browser at once (their sessions' hash includes it): when a
+    # team starts to require a second factor they do not have, so that they meet it now, not at their
+    # next sign-in (licensing.teams.services.team_second_factor_set).
+    session_epoch = models.PositiveIntegerField(_("sign-outs everywhere"), default=0, editable=False)
 
     objects = UserManager()
 
@@ -75,6 +80,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password, which every request of a session checks; with the epoch in it
+        # once raised (an epoch of 0 leaves every existing session as it was).
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "licensing.accounts.models.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_epoch}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     def clean(self) -> None:
         super().clean()

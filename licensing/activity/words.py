@@ -70,6 +70,7 @@ FIELDS = {
     "address": (_("From address"), "plain"),
     "minutes": (_("Minutes to wait"), "plain"),
     "second_factor": (_("Admins must use a second factor"), "yes_no"),
+    "signed_out": (_("Admins signed out"), "plain"),
     "group": (_("Group"), "plain"),
     "description": (_("Description"), "plain"),
     "members": (_("Members"), "plain"),

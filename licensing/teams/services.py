@@ -2,10 +2,13 @@
 role or guest flag, delete a member. Each is one transaction that locks the team first."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing.accounts.invitations import invitation_send
+from licensing.accounts.mfa import without_second_factor
+from licensing.accounts.models import User
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.groups.seats import member_groups_leave, waiting_seat
@@ -313,12 +316,21 @@ def team_second_factor_set(*, team: Team, required: bool, actor) -> Team:
         return team
     team.admins_need_second_factor = required
     team.save(update_fields=["admins_need_second_factor"])
+    signed_out = 0
+    if required:
+        # The team's admins who have no second factor are signed out of every browser (their sessions'
+        # hash changes): they meet the rule at once, at their next sign-in, not weeks later. The actor
+        # stays signed in; the view sends them to set one up if they have none.
+        admins = User.objects.filter(
+            memberships__team=team, memberships__role__in=Member.ADMIN_ROLES, memberships__status=Member.Status.ACTIVE
+        ).exclude(pk=actor.pk)
+        signed_out = without_second_factor(admins).update(session_epoch=F("session_epoch") + 1)
     event_record(
         action=ActivityEvent.Action.SECOND_FACTOR_REQUIRED,
         actor=actor,
         team=team,
         target=team.name,
         before={"second_factor": not required},
-        after={"second_factor": required},
+        after={"second_factor": required, **({"signed_out": signed_out} if required else {})},
     )
     return team

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from licensing.accounts import mfa
 from licensing.teams import services
 from licensing.teams.models import Team
 from licensing.teams.permissions import can_require_second_factor
@@ -25,7 +26,8 @@ from portal.views import team_for_admin
 RENAMED = _("The team is now called %(name)s.")
 NAME_UNCHANGED = _("Nothing changed: the team is already called %(name)s.")
 SECOND_FACTOR_ON = _(
-    "The admins of %(team)s now need a second factor. Those without one set it up at their next sign-in."
+    "The admins of %(team)s now need a second factor. Those without one have been signed out, and set it up "
+    "when they sign in again."
 )
 SECOND_FACTOR_OFF = _("The admins of %(team)s no longer need a second factor.")
 CREATED = _("%(name)s is created, and you are its primary admin. Invite users or move subscriptions to it.")
@@ -113,4 +115,7 @@ def team_second_factor(request, team_id: int):
     team = services.team_second_factor_set(team=team, required=required, actor=request.user)
     message = SECOND_FACTOR_ON if team.admins_need_second_factor else SECOND_FACTOR_OFF
     messages.success(request, message % {"team": team.name})
+    needs_one = team.admins_need_second_factor and mfa.second_factor_required(request.user)
+    if needs_one and not mfa.user_has_second_factor(request.user):
+        request.session[mfa.SESSION_SETUP_REQUIRED] = True  # the rule holds for the one who set it
     return redirect(settings_url(team))

@@ -154,7 +154,7 @@ def test_only_the_primary_admin_requires_a_second_factor_of_the_teams_admins(wor
     team_second_factor_set(team=world.team, required=True, actor=world.primary.user)  # nothing changes
     events = ActivityEvent.objects.filter(action=ActivityEvent.Action.SECOND_FACTOR_REQUIRED, team=world.team)
     assert events.count() == 1
-    assert events.get().after == {"second_factor": True}
+    assert events.get().after == {"second_factor": True, "signed_out": 1}  # the secondary admin
 
 
 def test_team_settings_offer_the_switch_to_the_primary_admin_only(client, world):
@@ -179,3 +179,33 @@ def test_an_admin_of_another_team_is_not_held_to_this_teams_rule(client, world):
     elsewhere = MemberFactory(team=world.other_team, role=Member.Role.SECONDARY_ADMIN, user__email="x@example.com")
     with_password(elsewhere.user)
     assert sign_in(client, elsewhere.user)["Location"] == reverse("home")
+
+
+def test_turning_the_rule_on_signs_out_the_teams_admins_who_have_no_second_factor(client, world, admin):
+    """Not weeks later at their next sign-in: now. An admin with a factor, a plain user and the one who
+    turns it on stay signed in."""
+    sign_in(client, admin)
+    members = reverse("teams:member-list", kwargs={"team_id": world.team.pk})
+    assert client.get(members).status_code == 200
+    with_factor = MemberFactory(team=world.team, role=Member.Role.SECONDARY_ADMIN, user__email="has@example.com")
+    Authenticator.objects.create(user=with_factor.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    others = {name: client.__class__() for name in ("with_factor", "user")}
+    others["with_factor"].force_login(with_factor.user)
+    others["user"].force_login(world.user.user)
+
+    team_second_factor_set(team=world.team, required=True, actor=world.primary.user)
+
+    assert client.get(members)["Location"].startswith(reverse("login"))  # signed out
+    assert others["with_factor"].get(members).status_code == 200
+    assert others["user"].get(reverse("home")).status_code == 200
+    assert sign_in(client, admin)["Location"] == reverse("mfa_index")  # and at sign-in: set one up
+    event = ActivityEvent.objects.get(action=ActivityEvent.Action.SECOND_FACTOR_REQUIRED)
+    assert event.after == {"second_factor": True, "signed_out": 1}
+
+
+def test_the_primary_admin_who_turns_the_rule_on_without_a_second_factor_sets_one_up_next(client, world):
+    client.force_login(world.primary.user)
+    switch = reverse("team_settings:team-second-factor", kwargs={"team_id": world.team.pk})
+    response = client.post(switch, {"required": "on"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("mfa_index")
+    assert client.get(reverse("home"))["Location"] == reverse("mfa_index")
