@@ -37,6 +37,11 @@ AXE_OPTIONS = {
 }
 
 
+# The screens whose look this test's fixes changed (colours, underlines, widths), pictured in
+# test-artifacts/screens/a11y-<screen>-<lang>-<width>.png.
+PICTURED = {"By User, a row selected", "Invite single", "a user page", "a product page", "Seat Usage", "my products"}
+
+
 def axe_violations(page, screen: str) -> list[str]:
     """axe-core's violations on the page as it is, one readable line per element."""
     from axe_playwright_python.sync_playwright import Axe
@@ -116,6 +121,9 @@ def test_every_screen_and_dialog_of_an_admin_has_no_axe_violation(signed_in, wor
 
     def check(screen: str):
         found.extend(axe_violations(page, f"{screen} [{lang}, {width} px]"))
+        if screen in PICTURED:
+            name = screen.lower().replace(",", "").replace(" ", "-")
+            screenshot(page, f"a11y-{name}-{lang}-{width}", full_page="Invite" not in screen and "Assign" not in screen)
 
     def visit(screen: str, url: str):
         page.goto(url)
