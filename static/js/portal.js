@@ -99,10 +99,16 @@
     }
   });
 
-  // The dialog's content swapped while it is open: the button that was pressed is gone, and with it
-  // the focus (Escape then did nothing, since the focus was outside the dialog).
+  // The dialog's content swapped while it was open: the button that was pressed is gone, and with it
+  // the focus (Escape then did nothing, since the focus was outside the dialog). A dialog that opens
+  // is Bootstrap's to focus (and a screen's script's, after it).
+  var swappedWhileOpen = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isDialogContent(event.detail.target)) swappedWhileOpen = isOpen();
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!isDialogContent(event.detail.target) || !isOpen()) return;
+    if (!isDialogContent(event.detail.target) || !swappedWhileOpen) return;
     var content = event.detail.target;
     if (content.contains(document.activeElement)) return;
     var target = content.querySelector("[aria-invalid=true], .is-invalid") || content.querySelector("#sk-dialog-title");
