@@ -4,6 +4,11 @@
    - Dialogs: a screen loads a dialog with htmx into #sk-dialog-content (hx-target) and it opens in
      the shared Bootstrap modal #sk-dialog. A response with the header `HX-Trigger: dialog:close`
      closes it. Without JavaScript the same links open the dialog as a page.
+   - Focus (WCAG 2.4.3): when the dialog closes (Escape, Cancel, ×) the focus goes back to the
+     button or link that opened it; when it closes by a Save or Send that loads the page again, to
+     that button on the new page if it is there. After its content is swapped (errors, the
+     Single/Multiple tabs) the focus goes to the first field with an error, else to the title,
+     unless a screen's own script already put it in the dialog.
    - Failed htmx requests show a toast instead of failing silently. */
 (function () {
   "use strict";
@@ -29,11 +34,87 @@
     return el && window.bootstrap ? window.bootstrap.Modal.getOrCreateInstance(el) : null;
   }
 
+  function isDialogContent(target) {
+    return target && target.id === "sk-dialog-content";
+  }
+
+  function isOpen() {
+    var el = document.getElementById("sk-dialog");
+    return !!el && el.classList.contains("show");
+  }
+
+  // The element that opened the dialog: the one with the focus when its request started (a click
+  // focuses a link or button too), else the element that sent the request.
+  var opener = null;
+  var RETURN_KEY = "sk-dialog-opener";
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!isDialogContent(event.detail.target) || isOpen()) return;
+    var active = document.activeElement;
+    opener = active && active !== document.body && !active.closest("#sk-dialog") ? active : event.detail.elt;
+  });
+
+  // The opener found again on a page loaded anew: by its id, else its link or htmx URL.
+  function selectorFor(el) {
+    if (!el || !el.getAttribute) return null;
+    if (el.id) return "#" + CSS.escape(el.id);
+    var attributes = ["href", "hx-get", "hx-post"];
+    for (var i = 0; i < attributes.length; i++) {
+      var value = el.getAttribute(attributes[i]);
+      if (value) return el.tagName.toLowerCase() + "[" + attributes[i] + '="' + CSS.escape(value) + '"]';
+    }
+    return null;
+  }
+
+  function focusable(el) {
+    return el && el.isConnected && !el.disabled && el.getClientRects().length > 0;
+  }
+
+  // Save or Send: the server answers with HX-Redirect and the page loads anew.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    if (!isDialogContent(event.detail.target) || !xhr || !xhr.getResponseHeader("HX-Redirect")) return;
+    var selector = selectorFor(opener);
+    if (!selector) return;
+    try {
+      sessionStorage.setItem(RETURN_KEY, JSON.stringify({ path: location.pathname, selector: selector }));
+    } catch (error) { /* storage switched off: the focus starts at the top, as on any page */ }
+  });
+
+  (function returnAfterReload() {
+    var saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(RETURN_KEY) || "null");
+      sessionStorage.removeItem(RETURN_KEY);
+    } catch (error) { return; }
+    if (!saved || saved.path !== location.pathname) return;
+    var el = document.querySelector(saved.selector);
+    if (focusable(el)) el.focus({ preventScroll: false });
+  })();
+
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "sk-dialog-content") {
+    if (isDialogContent(event.detail.target)) {
       var modal = dialog();
       if (modal) modal.show();
     }
+  });
+
+  // The dialog's content swapped while it was open: the button that was pressed is gone, and with it
+  // the focus (Escape then did nothing, since the focus was outside the dialog). A dialog that opens
+  // is Bootstrap's to focus (and a screen's script's, after it).
+  var swappedWhileOpen = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isDialogContent(event.detail.target)) swappedWhileOpen = isOpen();
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!isDialogContent(event.detail.target) || !swappedWhileOpen) return;
+    var content = event.detail.target;
+    if (content.contains(document.activeElement)) return;
+    var target = content.querySelector("[aria-invalid=true], .is-invalid") || content.querySelector("#sk-dialog-title");
+    if (!target) return;
+    if (!target.matches("input, select, textarea, button, a[href]")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
   });
 
   // Someone who starts typing while the dialog still fades in must not lose what they type: once
@@ -71,6 +152,9 @@
   document.addEventListener("hidden.bs.modal", function (event) {
     if (event.target.id === "sk-dialog") {
       document.getElementById("sk-dialog-content").replaceChildren();
+      var was = opener;
+      opener = null;
+      if (focusable(was)) was.focus({ preventScroll: true });
     }
   });
 

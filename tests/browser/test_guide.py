@@ -395,7 +395,8 @@ def test_rename_a_team(guide, t, world):
     page = guide
     page.get_by_role("navigation", name=t("Main")).get_by_role("link", name=t("Team settings")).click()
     page.get_by_role("link", name=t("Rename")).click()
-    page.get_by_label(t("Team name")).fill("Ontwerp")
+    # exact: in Dutch the dialog itself, "Teamnaam wijzigen" (named by its title), has "Teamnaam" in its name.
+    page.get_by_label(t("Team name"), exact=True).fill("Ontwerp")
     page.get_by_role("button", name=t("Save changes")).click()
     expect(page.locator(".sk-nav-team-name")).to_have_text("Ontwerp")
     world.team.refresh_from_db()

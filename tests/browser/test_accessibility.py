@@ -1,0 +1,231 @@
+"""WCAG 2.2 AA checked by axe-core (issue 22): every screen of the primary admin and every htmx dialog,
+in English and Dutch, at 375 and 1280 px, with no violation of any impact; and the keyboard's focus
+when a dialog closes. axe-core comes from the axe-playwright-python package (its axe.min.js): nothing
+is fetched at run time. Screenshots of the dialogs in test-artifacts/screens/a11y-*.png."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+
+from tests.browser.conftest import TIMEOUT_MS, motion
+from tests.browser.test_by_product_browser import furnish
+
+pytestmark = pytest.mark.browser
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+LOCALES = {"en": "en-GB", "nl": "nl-NL"}
+WIDTHS = {375: 740, 1280: 860}  # width: height
+
+# The rules that axe runs: all of WCAG 2.0, 2.1 and 2.2 A and AA, and axe's best practices (which
+# include heading-order, landmark and region rules), and the experimental ones (label-content-name-mismatch
+# is one). One is switched off, below, with its reason.
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice", "experimental"],
+    },
+    "resultTypes": ["violations"],
+    "rules": {
+        # Experimental (axe runs it only when asked): it wants a widget or landmark role on whatever takes the
+        # focus. A table or chart that scrolls sideways takes it (tabindex="0", for scrollable-region-focusable)
+        # as a group named by its card's heading; as a region landmark it would repeat the card's own region
+        # of the same name, and a screen reader's list of landmarks would have every card twice.
+        "focus-order-semantics": {"enabled": False},
+    },
+}
+
+
+# The screens whose look this test's fixes changed (colours, underlines, widths), pictured in
+# test-artifacts/screens/a11y-<screen>-<lang>-<width>.png.
+PICTURED = {"By User, a row selected", "Invite single", "a user page", "a product page", "Seat Usage", "my products"}
+
+
+def axe_violations(page, screen: str) -> list[str]:
+    """axe-core's violations on the page as it is, one readable line per element."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=AXE_OPTIONS)
+    lines = []
+    for violation in results.response["violations"]:
+        for node in violation["nodes"]:
+            lines.append(
+                f"{screen}: {violation['id']} ({violation['impact']}): {violation['help']}"
+                f"\n    at {' '.join(node['target'])}: {node['failureSummary'].replace(chr(10), ' ')}"
+            )
+    return lines
+
+
+def dialog(page):
+    return page.locator("#sk-dialog")
+
+
+def open_dialog(page, opener):
+    """Click `opener` and wait until the dialog has faded in (reduced motion: at once)."""
+    opener.click()
+    expect(page.locator("#sk-dialog.show")).to_be_visible()
+    expect(dialog(page).locator(".modal-title")).to_be_visible()
+
+
+def close_dialog(page):
+    """The dialog's × (Escape is the keyboard test's, below)."""
+    dialog(page).locator(".modal-header .btn-close").click()
+    expect(dialog(page)).to_be_hidden()
+
+
+@pytest.fixture
+def signed_in(browser, live_server, world, request):
+    """`signed_in(lang, width)`: a browser context in `lang` at `width` px with the primary admin's session
+    (made by the test client, as in the other browser tests), one per language and width."""
+    from django.test import Client
+
+    contexts = []
+
+    def make(lang: str, width: int):
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": width, "height": WIDTHS.get(width, 860)},
+            locale=LOCALES[lang],
+            reduced_motion=motion(request),
+        )
+        contexts.append(context)
+        client = Client()
+        client.force_login(world.primary.user)
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        problems = []
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
+        page.problems = problems
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_every_screen_and_dialog_of_an_admin_has_no_axe_violation(signed_in, world, lang, width, screenshot):
+    furnish(world)
+    page = signed_in(lang, width)
+    team = {"team_id": world.team.pk}
+
+    def t(text: str) -> str:
+        with translation.override(lang):
+            return gettext(text)
+
+    found: list[str] = []
+
+    def check(screen: str):
+        found.extend(axe_violations(page, f"{screen} [{lang}, {width} px]"))
+        if screen in PICTURED:
+            name = screen.lower().replace(",", "").replace(" ", "-")
+            screenshot(page, f"a11y-{name}-{lang}-{width}", full_page="Invite" not in screen and "Assign" not in screen)
+
+    def visit(screen: str, url: str):
+        page.goto(url)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        check(screen)
+
+    visit("home", reverse("home"))
+    visit("team home", reverse("team-home", kwargs=team))
+    visit("my products", reverse("my-products"))
+
+    # By User, with a row selected (the selected row's colours), and Invite's two tabs.
+    visit("By User", reverse("teams:member-list", kwargs=team))
+    page.locator("tbody input[type=checkbox]").first.check()
+    check("By User, a row selected")
+    open_dialog(page, page.locator("main").get_by_role("link", name=t("Invite users")))
+    check("Invite single")
+    dialog(page).get_by_role("link", name=t("Invite Multiple")).click()
+    expect(dialog(page).get_by_role("link", name=t("Invite Multiple"))).to_have_attribute("aria-current", "page")
+    check("Invite Multiple")
+    close_dialog(page)
+
+    # A user page, with Change role and Delete.
+    visit("a user page", reverse("teams:member-detail", kwargs={**team, "member_id": world.user.pk}))
+    open_dialog(page, page.get_by_role("link", name=t("Change role")))
+    check("Change role")
+    close_dialog(page)
+    open_dialog(page, page.locator("main a.sk-trash"))
+    check("Delete")
+    close_dialog(page)
+
+    # By Product, a product page and Assign users with its suggestions.
+    visit("By Product", reverse("subscriptions:product-list", kwargs=team))
+    visit("a product page", reverse("subscriptions:product-detail", kwargs={**team, "product_id": world.product.pk}))
+    open_dialog(page, page.get_by_role("link", name=t("Assign users")))
+    check("Assign users")
+    dialog(page).get_by_label(t("Name or e-mail address")).press_sequentially("de", delay=40)
+    expect(dialog(page).locator("[data-suggestions] button").first).to_be_visible()
+    check("Assign users, suggestions")
+    close_dialog(page)
+
+    visit("Seat Usage", reverse("reports:seat-usage", kwargs=team))
+    visit("Activity log", reverse("activity:event-list", kwargs=team))
+    visit("Contracts", reverse("subscriptions:contract-list", kwargs=team))
+
+    # Team settings, with Rename and Create team.
+    visit("Team settings", reverse("team_settings:team-settings", kwargs=team))
+    open_dialog(page, page.get_by_role("link", name=t("Rename")))
+    check("Rename")
+    close_dialog(page)
+    open_dialog(page, page.locator("main a[href$='/settings/create/']"))
+    check("Create team")
+    close_dialog(page)
+
+    assert not found, f"{len(found)} axe violations:\n" + "\n".join(found)
+    assert page.problems == []
+
+
+def tab_to(page, locator, *, most: int = 60):
+    """Press Tab until `locator` has the focus, as someone with a keyboard would (at most `most` times)."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if locator.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"{locator} never had the focus after {most} presses of Tab")
+
+
+def test_focus_goes_back_to_the_button_that_opened_a_dialog(signed_in, world):
+    furnish(world)
+    page = signed_in("en", 1280)
+    team = {"team_id": world.team.pk}
+
+    # Change role, opened with the keyboard and closed with Escape: the focus is on "Change role" again.
+    page.goto(reverse("teams:member-detail", kwargs={**team, "member_id": world.user.pk}))
+    change_role = page.get_by_role("link", name="Change role")
+    tab_to(page, change_role)
+    page.keyboard.press("Enter")
+    expect(page.locator("#sk-dialog.show")).to_be_visible()
+    expect(page.get_by_role("dialog", name="Change role")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog(page)).to_be_hidden()
+    expect(change_role).to_be_focused()
+
+    # Save: the page loads again, and the focus is on "Change role" there.
+    page.keyboard.press("Enter")
+    expect(page.locator("#sk-dialog.show")).to_be_visible()
+    dialog(page).get_by_label("Secondary admin").check()
+    dialog(page).get_by_role("button", name="Save").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("is now a secondary admin.")
+    expect(page.get_by_role("link", name="Change role")).to_be_focused()
+
+    # A tab of Invite swapped in the dialog: the focus is on the dialog's title, so Escape still closes it.
+    page.goto(reverse("teams:member-list", kwargs=team))
+    invite = page.locator("main").get_by_role("link", name="Invite users")
+    tab_to(page, invite)
+    page.keyboard.press("Enter")
+    expect(page.locator("#sk-dialog.show")).to_be_visible()
+    dialog(page).get_by_role("link", name="Invite Multiple").focus()
+    page.keyboard.press("Enter")
+    expect(dialog(page).get_by_role("link", name="Invite Multiple")).to_have_attribute("aria-current", "page")
+    expect(dialog(page).locator("#sk-dialog-title")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog(page)).to_be_hidden()
+    expect(invite).to_be_focused()
+    assert page.problems == []
