@@ -81,27 +81,25 @@ def _rows(model, field: str, ids: list[int]) -> Iterable:
         yield from model.objects.filter(**{f"{field}__in": part})
 
 
+def _by_assignment(model, field: str, assignment_ids: list[int], kind=set) -> dict:
+    """assignment id → the `field` values of `model`'s rows of it (a set, or a list), in chunks of ids."""
+    found = defaultdict(kind)
+    add = "add" if kind is set else "append"
+    for part in _chunks(assignment_ids):
+        for assignment_id, value in model.objects.filter(assignment_id__in=part).values_list("assignment_id", field):
+            getattr(found[assignment_id], add)(value)
+    return found
+
+
 def _items_of(assignment_ids: list[int], direct: bool = False) -> dict[int, set[int]]:
     """assignment id → the ids of its items (or of its direct items)."""
     through = (Assignment.direct_items if direct else Assignment.items).through
-    found: dict[int, set[int]] = defaultdict(set)
-    for part in _chunks(assignment_ids):
-        for assignment_id, item_id in through.objects.filter(assignment_id__in=part).values_list(
-            "assignment_id", "productitem_id"
-        ):
-            found[assignment_id].add(item_id)
-    return found
+    return _by_assignment(through, "productitem_id", assignment_ids)
 
 
 def _grants_of(assignment_ids: list[int]) -> dict[int, set[int]]:
     """assignment id → the ids of the groups that give it."""
-    found: dict[int, set[int]] = defaultdict(set)
-    for part in _chunks(assignment_ids):
-        for assignment_id, group_id in AssignmentGrant.objects.filter(assignment_id__in=part).values_list(
-            "assignment_id", "group_id"
-        ):
-            found[assignment_id].add(group_id)
-    return found
+    return _by_assignment(AssignmentGrant, "group_id", assignment_ids)
 
 
 def _items_set(assignment: Assignment, before: set[int], wanted: set[int]) -> None:
@@ -378,10 +376,4 @@ def member_groups_leave(*, member: Member, actor) -> list[str]:
 
 def groups_giving(assignment_ids: list[int]) -> dict[int, list[str]]:
     """assignment id → the names of the groups that give it, for the activity rows and the pages."""
-    found: dict[int, list[str]] = defaultdict(list)
-    for part in _chunks(assignment_ids):
-        for assignment_id, name in AssignmentGrant.objects.filter(assignment_id__in=part).values_list(
-            "assignment_id", "group__name"
-        ):
-            found[assignment_id].append(name)
-    return found
+    return _by_assignment(AssignmentGrant, "group__name", assignment_ids, kind=list)
