@@ -172,7 +172,13 @@ def test_resend_and_confirm_are_post_only(admin, client):
 def test_the_three_tabs_link_to_each_other_and_work_without_javascript(admin, client):
     html = text(client.get(url("member-invite", admin.team)))
     for name in ("member-invite", "invite-multiple", "invite-import"):
-        assert f'href="{url(name, admin.team)}" hx-get="{url(name, admin.team)}"' in html
+        assert f'href="{url(name, admin.team)}"' in html
+    # As a page, the tabs and the form are plain links and posts (htmx would swap them into the
+    # hidden dialog); in the dialog, they swap its content.
+    assert 'hx-target="#sk-dialog-content"' not in html
+    dialog = text(client.get(url("member-invite", admin.team), **HTMX))
+    for name in ("member-invite", "invite-multiple", "invite-import"):
+        assert f'href="{url(name, admin.team)}" hx-get="{url(name, admin.team)}"' in dialog
     assert 'aria-current="page"><i class="bi bi-person-plus" aria-hidden="true"></i> Invite single' in html
     assert "<html" in html  # without htmx, the dialog is a page
 

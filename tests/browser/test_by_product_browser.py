@@ -284,3 +284,25 @@ def test_assign_users_without_javascript(browser, live_server, world, screenshot
         assert codes(fleur, world.product) == {"draftpro-desktop"}
     finally:
         context.close()
+
+
+def test_the_dialog_opened_as_a_page_with_javascript_stays_a_page(admin_page, world):
+    # A dialog's address opened as a page with JavaScript on (a link opened in a new tab, or clicked
+    # before the page's scripts ran): its buttons post the page, and no second copy of the dialog
+    # opens over it. Before, "Add" swapped the answer into the hidden modal, which then showed a
+    # second "Assign DraftPro" over the first (two "Customize" buttons; seen once in CI).
+    page = admin_page
+    furnish(world)
+    page.goto(
+        reverse("subscriptions:product-assign-users", kwargs={"team_id": world.team.pk, "product_id": world.product.pk})
+    )
+    page.get_by_label("Name or e-mail address").fill("Fleur de Boer")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator("[data-assign-list]")).to_contain_text("Fleur de Boer")
+    expect(page.locator("#sk-dialog")).to_be_hidden()
+    page.get_by_role("button", name="Customize").click()
+    page.get_by_role("checkbox", name=re.compile("Cloud rendering")).uncheck()
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page).to_have_url(re.compile(product_page(world) + "$"))
+    fleur = Member.objects.get(team=world.team, user__last_name="de Boer")
+    assert codes(fleur, world.product) == {"draftpro-desktop"}
