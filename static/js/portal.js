@@ -9,7 +9,9 @@
      that button on the new page if it is there. After its content is swapped (errors, the
      Single/Multiple tabs) the focus goes to the first field with an error, else to the title,
      unless a screen's own script already put it in the dialog.
-   - Failed htmx requests show a toast instead of failing silently. */
+   - Failed htmx requests show a toast instead of failing silently.
+   - The menu buttons of the top bar are links (to a page that works without JavaScript) with
+     role="button": Space presses them as it presses a button. */
 (function () {
   "use strict";
 
@@ -166,5 +168,11 @@
 
   document.addEventListener("htmx:sendError", function () {
     toast(strings().offline);
+  });
+  document.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (event.key !== " " || !el.matches || !el.matches('a[role="button"]')) return;
+    event.preventDefault();
+    el.click();
   });
 })();
