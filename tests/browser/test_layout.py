@@ -21,12 +21,15 @@ expect = pytest.importorskip("playwright.sync_api").expect
 MEASURE = """() => {
   const found = [];
   const doc = document.documentElement;
-  if (doc.scrollWidth > window.innerWidth) found.push(`the page scrolls sideways: ${doc.scrollWidth} > ${window.innerWidth}`);
+  if (doc.scrollWidth > window.innerWidth) {
+    found.push(`the page scrolls sideways: ${doc.scrollWidth} > ${window.innerWidth}`);
+  }
   if (window.innerWidth >= 1024) {
     for (const table of document.querySelectorAll("main table")) {
       const box = table.closest(".table-responsive, .card-body, .card") || table.parentElement;
       const over = table.scrollWidth - box.clientWidth;
-      const label = table.getAttribute("aria-label") || table.closest("section, .card")?.querySelector("h2, h3")?.textContent.trim() || "a table";
+      const heading = table.closest("section, .card")?.querySelector("h2, h3");
+      const label = table.getAttribute("aria-label") || heading?.textContent.trim() || "a table";
       if (over > 1) found.push(`${label.slice(0, 40)}: ${over} px wider than its card`);
     }
   }
