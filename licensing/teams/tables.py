@@ -170,8 +170,11 @@ class MemberTable(tables.Table):
         )
 
     def render_email(self, value):
-        # Long addresses are cut with an ellipsis; the whole address is in the title.
-        return format_html('<span class="sk-member-email" title="{}">{}</span>', value, value)
+        # A long address wraps, preferably before its @ (<wbr>), and is never cut.
+        local, at, domain = value.rpartition("@")
+        if not at:
+            return format_html('<span class="sk-member-email">{}</span>', value)
+        return format_html('<span class="sk-member-email">{}<wbr>@{}</span>', local, domain)
 
     def render_role(self, record: Member):
         css = "sk-role-badge sk-role-primary" if record.is_primary_admin else "sk-role-badge"

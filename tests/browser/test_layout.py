@@ -1,8 +1,8 @@
 """The layout at every width (issue 22): no page scrolls sideways at 375, 768, 1024, 1280 or 1920 px,
 and from 1024 px up no table is wider than its card (tables reflow: priority columns, wrapped chips,
 row actions always in view) — in English and in Dutch, whose words are longer. Measured in the
-browser: the document's scrollWidth against the window, and each table's scrollWidth against the box
-that holds it."""
+browser: the document's scrollWidth against the window, each table's scrollWidth against the box
+that holds it, and each e-mail address against its own box (an address is read whole, never cut)."""
 
 import pytest
 from django.urls import reverse
@@ -24,6 +24,9 @@ MEASURE = """() => {
   if (doc.scrollWidth > window.innerWidth) {
     found.push(`the page scrolls sideways: ${doc.scrollWidth} > ${window.innerWidth}`);
   }
+  for (const email of document.querySelectorAll("main .sk-member-email")) {
+    if (email.scrollWidth > email.clientWidth + 1) found.push(`an address is cut: ${email.textContent.trim()}`);
+  }
   if (window.innerWidth >= 1024) {
     for (const table of document.querySelectorAll("main table")) {
       const box = table.closest(".table-responsive, .card-body, .card") || table.parentElement;
@@ -40,7 +43,10 @@ WIDTHS = [375, 768, 1024, 1280, 1920]
 
 
 def long_names(world):
-    """People with the long names and addresses real teams have."""
+    """People with the long names and addresses real teams have, and enough of them for By User to have
+    a second page (its footer offers the page sizes)."""
+    for n in range(20):
+        MemberFactory(team=world.team, user__first_name="Jan-Willem", user__last_name=f"Oosterhuis {n}")
     MemberFactory(
         team=world.team,
         user__first_name="Maria-Alexandra",
