@@ -216,6 +216,7 @@ EXPECT: dict[str, Expect] = {
     "team-home": Expect(TEAM, rule="R-U1"),
     # By User (licensing/teams/urls.py).
     "teams:member-list": Expect(TEAM, rule="R-U1, R-SA2, R-G4"),
+    "teams:member-export": Expect(TEAM, post=405, as_={"post": {"visitor": 405}}, rule="R-U1 as CSV (issue 22)"),
     "teams:member-bulk": Expect(TEAM, get=405, post=200, rule="R-D1, R-P1"),
     "teams:member-detail": Expect(TEAM, rule="R-U1, R-D3"),
     "teams:member-role": Expect(TEAM, post=200, rule="R-SA1, R-PA2, R-G2"),
@@ -231,6 +232,7 @@ EXPECT: dict[str, Expect] = {
     "subscriptions:contract-detail": Expect(TEAM, rule="R-T12"),
     # By Product.
     "subscriptions:product-list": Expect(TEAM, rule="R-BP1"),
+    "subscriptions:product-export": Expect(TEAM, post=405, as_={"post": {"visitor": 405}}, rule="R-BP1 as CSV"),
     "subscriptions:product-detail": Expect(TEAM, rule="R-BP1, R-BP2"),
     "subscriptions:product-assign-users": Expect(TEAM, post=200, rule="R-BP1"),
     "subscriptions:product-assign-suggestions": Expect(TEAM, rule="R-BP1"),
