@@ -11,6 +11,8 @@
      whole form, else to the title, unless a screen's own script already put it in the dialog. When
      the page that opened it is gone (Delete), to the new page's message, else its heading.
    - Failed htmx requests show a toast instead of failing silently.
+   - Busy buttons: the button that sent a form (through htmx or as a plain post) says so until the
+     answer comes (aria-busy, a spinner) and a second press sends nothing twice.
    - The menu buttons of the top bar are links (to a page that works without JavaScript) with
      role="button": Space presses them as it presses a button. */
 (function () {
@@ -191,5 +193,49 @@
     if (event.key !== " " || !el.matches || !el.matches('a[role="button"]')) return;
     event.preventDefault();
     el.click();
+  });
+
+  // Busy buttons. htmx: from the request to its answer (an error too). A plain post: until the next
+  // page replaces this one; coming back to it (the browser's Back) makes it ready again.
+  function busy(button, on) {
+    if (!button || !button.classList) return;
+    button.classList.toggle("sk-busy", on);
+    if (on) button.setAttribute("aria-busy", "true");
+    else button.removeAttribute("aria-busy");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var submitter = trigger && trigger.submitter;
+    if (submitter) {
+      busy(submitter, true);
+      event.detail.elt.skBusyButton = submitter;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.skBusyButton) {
+      busy(elt.skBusyButton, false);
+      elt.skBusyButton = null;
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.hasAttribute("hx-post") || form.method.toLowerCase() !== "post") return;
+    if (form.dataset.skSubmitting) {
+      event.preventDefault(); // pressed again while the first is on its way
+      return;
+    }
+    form.dataset.skSubmitting = "1";
+    busy(event.submitter, true);
+  });
+
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sk-submitting]").forEach(function (form) {
+      delete form.dataset.skSubmitting;
+    });
+    document.querySelectorAll(".sk-busy").forEach(function (button) { busy(button, false); });
   });
 })();

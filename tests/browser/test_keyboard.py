@@ -111,3 +111,47 @@ def test_invite_assign_change_role_and_delete_by_keyboard(signed_in, world):  # 
     expect(focused(page)).to_contain_text("Noor Bakker")
     assert not Member.objects.filter(pk=noor.pk).exists()
     assert page.problems == []
+
+
+def test_a_button_says_it_is_busy_until_the_answer_comes_and_sends_nothing_twice(signed_in, world):  # noqa: F811
+    # Issue 22: "feedback on long actions (a busy button, aria-busy)". The answer is held back (the
+    # route waits) to look at the button in between; then it is let through.
+    page = signed_in("en", 1280)
+    team = {"team_id": world.team.pk}
+    role_url = reverse("teams:member-role", kwargs={**team, "member_id": world.user.pk})
+    held = []
+    page.route(
+        f"**{role_url}", lambda route: held.append(route) if route.request.method == "POST" else route.continue_()
+    )
+
+    # In the dialog (htmx).
+    page.goto(reverse("teams:member-detail", kwargs={**team, "member_id": world.user.pk}))
+    page.get_by_role("link", name="Change role").click()
+    dialog = page.locator("#sk-dialog")
+    dialog.get_by_label("Secondary admin").check()
+    save = dialog.get_by_role("button", name="Save")
+    save.click()
+    expect(save).to_have_attribute("aria-busy", "true")
+    expect(save).to_have_class(re.compile(r"\bsk-busy\b"))
+    held.pop().continue_()
+    expect(page.get_by_role("status").first).to_contain_text("is now a secondary admin.")
+
+    # As a page (a plain post): pressed twice in a row, the form is sent once, its button busy.
+    page.unroute(f"**{role_url}")
+    posts = []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+    page.goto(role_url)
+    page.get_by_label("User", exact=True).check()
+    busy = page.evaluate(
+        """() => {
+            const form = document.querySelector("main form");
+            const save = form.querySelector("button.btn-primary");
+            form.requestSubmit(save);
+            form.requestSubmit(save);
+            return save.getAttribute("aria-busy");
+        }"""
+    )
+    assert busy == "true"
+    expect(page.get_by_role("status").first).to_contain_text("is now a user.")
+    assert len(posts) == 1, "the second press sent the form again"
+    assert page.problems == []
