@@ -6,6 +6,7 @@ first who loses the seat and who keeps it because something else gives it, R-GR4
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from licensing.subscriptions.forms import AssignmentItemsForm
 from licensing.subscriptions.models import Subscription
 from licensing.teams.models import Team
 from portal.dialogs import dialog_done, render_dialog
+from portal.fields import id_from
 from portal.views import team_for_admin
 
 
@@ -73,7 +75,7 @@ def group_product_assign(request, team_id: int, group_id: int):
                 level, text = _assigned_message(group, product, len(seated), len(waiting))
                 getattr(messages, level)(request, text)
                 return dialog_done(request, detail_url(group))
-        if product is not None and (valid or request.POST.get("step") == "items"):
+        if product is not None and (valid or action == "confirm" or request.POST.get("step") == "items"):
             (preview,) = services.group_seats_preview(group=group, product=product)
             member_count = GroupMember.objects.filter(group=group).count()
             context.update(
@@ -92,6 +94,9 @@ def group_product_assign(request, team_id: int, group_id: int):
 
 
 def _group_product(group, product_id: int) -> GroupProduct:
+    """The group's share of a product; a product it does not give (or no id at all) is 404."""
+    if id_from(product_id) is None:
+        raise Http404
     return get_object_or_404(GroupProduct.objects.filter(group=group).select_related("product"), product_id=product_id)
 
 
