@@ -138,10 +138,14 @@ def _candidates(form: MembersAddForm, team: Team, group: Group) -> dict:
     ticked_ids = form.ticked_ids()
     ticked = list(candidates(team, group).filter(pk__in=ticked_ids)) if ticked_ids else []
     shown = list(matching.exclude(pk__in=ticked_ids)[:CANDIDATES_MAX])
+    match_count = matching.count()
+    # The matches listed: those shown unticked, and the ticked ones that match the search too.
+    listed = len(shown) + (matching.filter(pk__in=ticked_ids).count() if ticked_ids else 0)
     return {
         "ticked": ticked,
         "shown": shown,
-        "match_count": matching.count(),
+        "listed": listed,
+        "match_count": match_count,
         "query": query,
         "candidates_max": CANDIDATES_MAX,
     }
