@@ -502,3 +502,16 @@ def test_a_product_the_group_does_not_have_is_not_found(admin_client, named, gro
     unassign = url("group-product-unassign", named, group, product_id=named.product.pk)
     assert admin_client.get(change).status_code == 404
     assert admin_client.post(unassign).status_code == 404
+
+
+def test_add_all_matching_to_a_group_with_products_previews_then_confirms(admin_client, named, group):
+    # R-GR5: "all matching" carries the search, not a hidden input per member, to the confirmation.
+    group_product_assign(group=group, product=named.product, actor=None)
+    data = {"action": "add", "q": "example.com", "all_matching": "on"}
+    preview = text(admin_client.post(url("group-members-add", named, group), data, **HTMX))
+    assert "2 of 5 will wait for a seat." in preview
+    assert 'name="members"' not in preview
+    done = admin_client.post(url("group-members-add", named, group), {**data, "action": "confirm"}, **HTMX)
+    assert done.status_code == 204
+    assert GroupMember.objects.filter(group=group).count() == 5
+    assert len(seat_holders(named)) == 3
