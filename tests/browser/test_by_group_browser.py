@@ -106,6 +106,30 @@ def test_create_fill_assign_wait_remove_and_delete_a_group(guide, t, tn, lang, w
     expect(waiting).to_contain_text(t("Nobody is waiting: every member has the group's products."))
     assert holders(world) == {"Anna Bakker", "Gerrit Gast", "Jan de Vries"}
 
+    # Import members from a CSV file: every line's outcome first, then "Add 1 member"; David joins again
+    # and waits, the pool being full (R-GR5).
+    page.get_by_role("link", name=t("Import members")).click()
+    csv = "E-mail\nuser@example.com\nnot-an-address\nnobody@example.com\nguest@example.com\n"
+    dialog(page).get_by_label(t("CSV file")).set_input_files(
+        files=[{"name": "members.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    dialog(page).get_by_role("button", name=t("Upload and preview")).click()
+    expect(dialog(page)).to_contain_text(t("Not a member of this team"))
+    expect(dialog(page)).to_contain_text(t("Already in the group"))
+    expect(dialog(page)).to_contain_text(
+        tn(
+            "%(waiting)s of %(members)s will wait for a seat.",
+            "%(waiting)s of %(members)s will wait for a seat.",
+            1,
+            waiting=1,
+            members=1,
+        )
+    )
+    shoot(page, screenshot, "import-preview", lang)
+    dialog(page).get_by_role("button", name=tn("Add %(count)s member", "Add %(count)s members", 1)).click()
+    expect(dialog(page)).to_be_hidden()
+    expect(waiting.get_by_role("link", name="David de Jong", exact=True)).to_be_visible()
+
     # Delete the group: it says what happens, then every member leaves and the seats go (R-GR4).
     page.locator("main .sk-page-actions").get_by_role("link", name=t("Delete")).click()
     expect(dialog(page)).to_contain_text(
