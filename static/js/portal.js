@@ -199,7 +199,7 @@
   // page replaces this one; coming back to it (the browser's Back) makes it ready again.
   function busy(button, on) {
     if (!button || !button.classList) return;
-    button.classList.toggle("sk-busy", on);
+    button.classList.toggle("sk-sending", on);
     if (on) button.setAttribute("aria-busy", "true");
     else button.removeAttribute("aria-busy");
   }
@@ -236,6 +236,6 @@
     document.querySelectorAll("form[data-sk-submitting]").forEach(function (form) {
       delete form.dataset.skSubmitting;
     });
-    document.querySelectorAll(".sk-busy").forEach(function (button) { busy(button, false); });
+    document.querySelectorAll(".sk-sending").forEach(function (button) { busy(button, false); });
   });
 })();

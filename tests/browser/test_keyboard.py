@@ -132,7 +132,7 @@ def test_a_button_says_it_is_busy_until_the_answer_comes_and_sends_nothing_twice
     save = dialog.get_by_role("button", name="Save")
     save.click()
     expect(save).to_have_attribute("aria-busy", "true")
-    expect(save).to_have_class(re.compile(r"\bsk-busy\b"))
+    expect(save).to_have_class(re.compile(r"\bsk-sending\b"))
     held.pop().continue_()
     expect(page.get_by_role("status").first).to_contain_text("is now a secondary admin.")
 

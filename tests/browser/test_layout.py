@@ -7,6 +7,7 @@ that holds it, and each e-mail address against its own box (an address is read w
 import pytest
 from django.urls import reverse
 
+from licensing.groups.services import group_create, group_members_add, group_product_assign
 from licensing.teams.models import Member
 from tests.browser.test_accessibility import signed_in  # noqa: F401 (a fixture)
 from tests.browser.test_by_product_browser import furnish
@@ -56,6 +57,14 @@ def long_names(world):
     )
 
 
+def engineers(world):
+    """A group with members, a product and a member waiting for a seat (R-GR5)."""
+    group = group_create(team=world.team, name="Engineering and construction drawings", actor=None)
+    group_members_add(group=group, members=world.team.members.all(), actor=None)
+    group_product_assign(group=group, product=world.product, actor=None)
+    return group
+
+
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_no_page_scrolls_sideways_and_no_table_is_wider_than_its_card(signed_in, world, lang):  # noqa: F811
     furnish(world)
@@ -74,6 +83,8 @@ def test_no_page_scrolls_sideways_and_no_table_is_wider_than_its_card(signed_in,
         "Contracts": reverse("subscriptions:contract-list", kwargs=team),
         "Team settings": reverse("team_settings:team-settings", kwargs=team),
         "Your account": reverse("account"),
+        "By Group": reverse("groups:group-list", kwargs=team),
+        "a group's page": reverse("groups:group-detail", kwargs={**team, "group_id": engineers(world).pk}),
     }
     found = []
     for width in WIDTHS:
