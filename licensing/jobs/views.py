@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from licensing.jobs.models import Job
 from licensing.teams.permissions import is_support
@@ -32,6 +33,7 @@ def _job_for(request, team_id: int, job_id) -> Job:
     return the_job
 
 
+@require_GET
 @login_required
 def job_page(request, team_id: int, job_id):
     the_job = _job_for(request, team_id, job_id)
@@ -49,6 +51,8 @@ def job_page(request, team_id: int, job_id):
         "kept_until": the_job.finished_at + datetime.timedelta(hours=settings.JOBS_KEEP_HOURS)
         if the_job.finished_at
         else None,
+        "row_count": the_job.result.get("rows", 0),
+        "created_count": the_job.result.get("created", 0),
         "skipped": the_job.result.get("skipped", [])[:SKIPPED_LISTED],
         "skipped_more": max(0, len(the_job.result.get("skipped", [])) - SKIPPED_LISTED),
     }
@@ -61,6 +65,7 @@ def job_page(request, team_id: int, job_id):
 SKIPPED_LISTED = 50
 
 
+@require_GET
 @login_required
 def job_download(request, team_id: int, job_id):
     the_job = _job_for(request, team_id, job_id)

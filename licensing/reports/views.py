@@ -21,6 +21,7 @@ streamed (portal/csv_export.py)."""
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -201,7 +202,10 @@ def seat_usage(request, team_id: int):
         rows = _user_rows(report, filters, products=products)
         table = UserUsageTable(rows, period=report.period, all_teams=report.all_teams)
         # The count from the figures above where it can (user_usage_count), not a COUNT(*) of the rows.
-        paginate(request, table, per_page=PER_PAGE, count=_user_count(report, filters, products))
+        count = _user_count(report, filters, products)
+        paginate(request, table, per_page=PER_PAGE, count=count)
+        # Many rows: the button starts a job that writes the file, with a page to wait on (licensing.jobs).
+        context["export_as_job"] = count > settings.JOBS_EXPORT_ROWS_AT_ONCE
         context.update(
             filters=filters,
             table=table,
