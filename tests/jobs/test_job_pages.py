@@ -5,6 +5,7 @@ staff see it (the authorization matrix has every persona); the file is kept JOBS
 
 import datetime
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -200,3 +201,15 @@ def test_finished_jobs_are_deleted_after_the_keeping_time_and_lost_ones_fail(wor
     Job.objects.filter(pk=lost.pk).update(created_at=now - datetime.timedelta(minutes=5))  # no task runs it
     assert jobs_clean_up(now=now) == (1, 1)
     assert set(Job.objects.values_list("pk", "status")) == {(recent.pk, "done"), (lost.pk, "failed")}
+
+
+def test_an_export_job_of_bad_filters_makes_the_file_the_download_at_once_makes(client, usage, run_jobs):
+    # What scripts send (test_bad_forms): a NUL (which PostgreSQL's JSON cannot store), letters for a
+    # product, a sort of 10,000 characters: the job runs and its file is the one of the GET.
+    client.force_login(usage.primary.user)
+    query = "?" + urlencode({"tab": "users", "q": "M0\x00", "product": "abc", "sort": "x" * 10_000})
+    assert client.post(export_url(usage.team, query)).status_code == 302
+    assert run_jobs() == 1
+    the_job = Job.objects.get()
+    assert the_job.status == "done", the_job.error
+    assert download(client, the_job).content == b"".join(client.get(export_url(usage.team, query)).streaming_content)
