@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from licensing.jobs.models import Job
 from licensing.subscriptions.models import Assignment
+from tests.browser.test_accessibility import axe_violations
 from tests.factories import MemberFactory, SeatUsageFactory
 
 pytestmark = pytest.mark.browser
@@ -29,9 +30,11 @@ def sign_in(page, email="primary@example.com"):
 
 
 def both_widths(page, screenshot, name: str) -> None:
+    """Screenshots at both widths, and axe-core's WCAG 2.2 AA check at each (issue 22)."""
     for label, size in (("1280", WIDE), ("375", NARROW)):
         page.set_viewport_size(size)
         screenshot(page, f"jobs-{name}-{label}")
+        assert axe_violations(page, f"job page {name} [{label} px]") == []
     page.set_viewport_size(WIDE)
 
 
