@@ -1,46 +1,52 @@
 """Mails: rendered from templates in the recipient's language, queued in the database in the same
-transaction as the change they report, and sent once that transaction has committed (SPEC §4).
+transaction as the change they report, and sent by a background job once that transaction has
+committed (SPEC §4; portal/jobs.py).
 
 A mail server that is down loses nothing: the message stays in django-mailer's queue, where
-support staff see it (Django admin › Mailer) and `manage.py retry_deferred` sends it again.
+support staff see it (Django admin › Mailer) and the periodic command (`manage.py
+seatkeeper_periodic`: retry_deferred, then the queue) sends it again.
 
-A request sends the mails it queued itself, by their ids in the queue, and no others: a batch of
-thousands that an import left for `manage.py send_mail` must never be sent inside the next
-request that happens to mail (an anonymous password reset once took 11.5 s that way).
+No request sends mail any more: a change enqueues a job (`mail_deliver`) that sends the mails it
+queued, by their ids in the queue, and no others. So a batch of thousands that an import queued is
+never sent inside another request that happens to mail (an anonymous password reset once took 11.5 s
+that way), and nobody waits for an SMTP server while a page loads.
 """
 
-import functools
 import logging
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.html import escape
 
+from portal.jobs import enqueue, job
+
 logger = logging.getLogger(__name__)
 
 
-# A batch of more mails than this (an import of thousands) is left in the queue for
-# `manage.py send_mail` (cron, see README) instead of being sent in the request that queued it:
-# thousands of SMTP conversations would outlast the request.
-SEND_INLINE_MAX = 50
+# A batch of more mails than this (an import of thousands) is bulk: its jobs run after those of single
+# changes (a lower priority), so a password reset never waits behind 5,000 invitations.
+SMALL_BATCH = 50
+# The mails one job sends at most: a batch of 5,000 is 25 jobs, each retried for its own mails.
+MAILS_PER_JOB = 200
+URGENT_PRIORITY = 10
+BULK_PRIORITY = -10
 
 
 def mail_send(*, to, template: str, context: dict) -> None:
     """Queue the mail `templates/mail/<template>{_subject.txt,.txt,.html}` for the user `to`; it is
     sent once the transaction commits."""
-    mail_queue([_message(to, template, context)], send_inline=True)
+    mail_queue([_message(to, template, context)], bulk=False)
 
 
-def mail_queue(messages: list[EmailMessage], *, send_inline: bool | None = None) -> list[int]:
-    """Queue ready-made `messages` (django-mailer's queue, in the current transaction) and, once the
-    transaction commits, send these messages and no others: up to SEND_INLINE_MAX of them, or as
-    `send_inline` says; more wait for `manage.py send_mail` (cron). Returns their ids in the queue,
-    for a caller that sends them itself, later (`mail_send_queued`).
+def mail_queue(messages: list[EmailMessage], *, bulk: bool | None = None) -> list[int]:
+    """Queue ready-made `messages` (django-mailer's queue, in the current transaction) and enqueue the
+    jobs that send these messages and no others once the transaction commits (`mail_deliver`, at most
+    MAILS_PER_JOB each). `bulk` (more than SMALL_BATCH messages, when None) sends them after the mails
+    of single changes. Returns their ids in the queue.
 
     With a backend other than django-mailer's queue (the tests' memory backend) the messages go to
     that backend at once, and no ids come back."""
@@ -57,21 +63,20 @@ def mail_queue(messages: list[EmailMessage], *, send_inline: bool | None = None)
         [Message(email=message) for message in messages], getattr(settings, "MAILER_MESSAGES_BATCH_SIZE", None)
     )
     ids = [message.pk for message in queued]
-    if send_inline is None:
-        send_inline = len(ids) <= SEND_INLINE_MAX
-    if ids and send_inline:
-        transaction.on_commit(functools.partial(mail_send_queued, ids))
+    if bulk is None:
+        bulk = len(ids) > SMALL_BATCH
+    deliver = mail_deliver.using(priority=BULK_PRIORITY if bulk else URGENT_PRIORITY)
+    for start in range(0, len(ids), MAILS_PER_JOB):
+        enqueue(deliver, ids[start : start + MAILS_PER_JOB])
     return ids
 
 
-def mail_send_many(
-    *, template: str, context: dict, recipients: Iterable[tuple], send_inline: bool | None = None
-) -> int:
+def mail_send_many(*, template: str, context: dict, recipients: Iterable[tuple], bulk: bool | None = None) -> int:
     """Queue the mail `template` for many users at once. `context` is shared by all; each
     `(user, own)` of `recipients` adds the user's own string values (their link, say). The mails are
-    inserted in batches; up to SEND_INLINE_MAX are sent after commit as `mail_send`'s are, and a
-    larger batch waits in the queue for `manage.py send_mail` (cron). A caller that queues one
-    large batch in several calls says which with `send_inline`. Returns the number queued.
+    inserted in batches and sent by jobs after commit as `mail_send`'s are; more than SMALL_BATCH
+    are bulk (`mail_queue`). A caller that queues one large batch in several calls says which with
+    `bulk`. Returns the number queued.
 
     Rendering mails one by one is most of the cost of inviting thousands of people, so the mails of
     one language are rendered once, with stand-ins for the recipient's names and address and for the
@@ -89,7 +94,7 @@ def mail_send_many(
         messages += _messages_merged(template, context, language, group)
     if not messages:
         return 0
-    mail_queue(messages, send_inline=send_inline)
+    mail_queue(messages, bulk=bulk)
     return len(messages)
 
 
@@ -177,10 +182,30 @@ def _render_plain(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
+@job(priority=URGENT_PRIORITY)
+def mail_deliver(ids: list[int]) -> None:
+    """The job of `mail_queue`: send the queued messages `ids`."""
+    mail_send_queued(ids)
+
+
+@job(priority=BULK_PRIORITY)
+def mail_send_waiting() -> None:
+    """The periodic job (`manage.py seatkeeper_periodic`): put the mails the server refused back in the
+    queue (django-mailer's retry_deferred), then send the whole queue, which also sends any mail whose
+    job was lost."""
+    from mailer.engine import send_all
+    from mailer.models import Message
+
+    retried = Message.objects.retry_deferred()
+    if retried:
+        logger.info("%d deferred mails put back in the queue", retried)
+    send_all()
+
+
 def mail_send_queued(ids: list[int]) -> None:
-    """Send the queued messages `ids` (from `mail_queue`) that are still waiting (another sender, cron,
-    may have sent some meanwhile); never any other message of the queue. A failure is logged, never
-    raised: the messages stay queued for `manage.py retry_deferred`."""
+    """Send the queued messages `ids` (from `mail_queue`) that are still waiting (another sender, the
+    periodic job, may have sent some meanwhile); never any other message of the queue. A failure is
+    logged, never raised: the messages stay queued (deferred) for the periodic job."""
     from mailer.engine import send_all
     from mailer.models import Message
 

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "mailer",
+    "django_tasks",
+    "django_tasks_db",
     "csp",
     "allauth",
     "allauth.account",
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "licensing.activity",
     "licensing.groups",
     "licensing.reports",
+    "licensing.jobs",
     "portal",
 ]
 
@@ -278,6 +281,36 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Seatkeeper <no-reply@
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The absolute address that links in mails point to.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Background jobs (portal/jobs.py) -----------------------------------------------------------
+# Django's task framework (the django-tasks backport of Django 6's django.tasks) with its tasks kept in
+# our own database (django-tasks-db): SQLite or PostgreSQL, no other server. `manage.py db_worker` runs
+# them (beside gunicorn; `make run` starts one with runserver); `manage.py seatkeeper_periodic`, from
+# cron or a systemd timer, enqueues the periodic work and puts back the jobs of a worker that died.
+# The tests run every task at once, in the process, when it is enqueued (tests/conftest.py); the
+# tests of the runner itself (tests/jobs) use this database backend and a real worker.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A job that fails is tried again after JOBS_RETRY_SECONDS, then 4 times as long each time (30 s, 2 min,
+# 8 min, 32 min), JOBS_ATTEMPTS times in all; the last failure stays failed, in the Django admin.
+JOBS_ATTEMPTS = int(os.environ.get("JOBS_ATTEMPTS", "5"))
+JOBS_RETRY_SECONDS = int(os.environ.get("JOBS_RETRY_SECONDS", "30"))
+# A job still running after this many minutes belonged to a worker that died (killed, out of memory,
+# the machine restarted): the periodic command makes it ready again, JOBS_ATTEMPTS times at most. Longer
+# than any job runs (an export of 50,000 members' usage takes well under a minute).
+JOBS_STALE_MINUTES = int(os.environ.get("JOBS_STALE_MINUTES", "15"))
+# Larger than this, the By User export of Seat Usage and the confirmation of an import are jobs with a
+# progress page (licensing.jobs); smaller ones answer at once, as before.
+JOBS_EXPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_EXPORT_ROWS_AT_ONCE", "5000"))
+JOBS_IMPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_IMPORT_ROWS_AT_ONCE", "500"))
+# How long the file of an export and the result of an import are kept once done.
+JOBS_KEEP_HOURS = int(os.environ.get("JOBS_KEEP_HOURS", "24"))
+# How long the rows of finished tasks stay in the admin (Tasks › Task results) for support staff.
+JOBS_RESULTS_KEEP_DAYS = int(os.environ.get("JOBS_RESULTS_KEEP_DAYS", "14"))
 
 # --- Forms and tables ---------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -68,6 +68,50 @@ def _english_after_each_test():
     translation.deactivate()
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+@pytest.fixture(autouse=True)
+def _jobs_at_once(settings):
+    """A job runs in the test's own process when it is enqueued (portal.jobs.enqueue: on commit), so
+    that a test sees its mails in mail.outbox as before. The tests of the job runner itself (tests/jobs)
+    switch to the database backend (`database_tasks`) and run a real worker."""
+    settings.TASKS = IMMEDIATE_TASKS
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Jobs kept in the database as in production; a test runs them with `run_jobs` or a worker."""
+    settings.TASKS = DATABASE_TASKS
+
+
+@pytest.fixture
+def run_jobs(database_tasks, monkeypatch):
+    """Run the jobs that are ready, as `manage.py db_worker --batch` does, in the test's process and
+    transaction; returns how many ran."""
+    from django_tasks_db.management.commands import db_worker
+
+    # The worker checks its connection between tasks; inside a test's transaction that would close it.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run() -> int:
+        worker = db_worker.Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        )
+        worker.run()
+        return worker._run_tasks
+
+    return run
+
+
 @pytest.fixture(autouse=True)
 def _mail_to_memory(settings):
     # django-mailer still queues in the database; "sending" after commit lands in mail.outbox.

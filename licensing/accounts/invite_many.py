@@ -26,7 +26,7 @@ from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
 from licensing.teams.services import lock_teams, require
 from portal.db import service_transaction
-from portal.mail import SEND_INLINE_MAX, mail_send_many
+from portal.mail import SMALL_BATCH, mail_send_many
 
 # E-mail addresses per query when looking up accounts: below every database's limit of parameters,
 # and few enough that PostgreSQL reads them through the Lower(email) index (with 900 it chose to
@@ -126,9 +126,9 @@ def member_invite_many(*, team: Team, rows: Iterable, actor) -> InviteManyResult
         actor=actor,
         now=timezone.now(),
         items=items,
-        # One mail per invitation and per product: as many as mail_send_many sends at once, or fewer,
-        # go after commit as one invitation's do; more wait in the queue for the mail sender (cron).
-        send_inline=len(chosen) + sum(len(person[4]) for person in chosen) <= SEND_INLINE_MAX,
+        # One mail per invitation and per product: more than a small batch are bulk, sent by their jobs
+        # after the mails of single changes (portal.mail).
+        bulk=len(chosen) + sum(len(person[4]) for person in chosen) > SMALL_BATCH,
     )
     for start in range(0, len(chosen), _CHUNK_SIZE):
         part = chosen[start : start + _CHUNK_SIZE]
@@ -146,7 +146,7 @@ class _InviteBatch:
     actor: User | None
     now: datetime
     items: dict
-    send_inline: bool
+    bulk: bool
     # What the mails need, kept until every row is written: (member, raw token) of each invitation,
     # and the users each product was assigned to.
     tokens: list[tuple[Member, str]] = field(default_factory=list)
@@ -253,7 +253,7 @@ class _InviteBatch:
                         for member, raw in part
                         if member.user.has_usable_password() == has_account
                     ],
-                    send_inline=self.send_inline,
+                    bulk=self.bulk,
                 )
         for product, users in self.assigned.items():
             for start in range(0, len(users), _CHUNK_SIZE):
@@ -261,7 +261,7 @@ class _InviteBatch:
                     template="product_assigned",
                     context={"team": team, "actor": actor, "product": product, "items": self.items[product.pk]},
                     recipients=[(user, {}) for user in users[start : start + _CHUNK_SIZE]],
-                    send_inline=self.send_inline,
+                    bulk=self.bulk,
                 )
 
     def users(self, chosen: list[tuple], accounts: dict[str, User]) -> list[User]:
