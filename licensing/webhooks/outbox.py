@@ -10,9 +10,11 @@ that is rolled back takes its events with it; the worker's job is enqueued in th
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from licensing.activity.models import ActivityEvent
+from licensing.teams.models import Member
 from licensing.webhooks.models import Delivery, Endpoint, Event, EventType
 from licensing.webhooks.tasks import deliveries_start
 
@@ -113,3 +115,28 @@ def events_emit(items: Iterable[tuple[str, int | None, dict[str, Any], Any]]) ->
     endpoint_ids = sorted({endpoint_id for listening in targets for endpoint_id in listening})
     deliveries_start(endpoint_ids)
     return events
+
+
+def licence_refused_emit(*, user, product, over_allocated_team_ids: set[int]) -> None:
+    """A licence check refused `user` for lack of a seat of `product`: an event for each team where
+    they are an active member, saying whether they held an assignment beyond the team's seats
+    (`over_allocated`) or none (`not_assigned`). Nothing is read when no endpoint listens."""
+    if not Endpoint.objects.filter(enabled=True).exists():
+        return
+    memberships = Member.objects.filter(user=user, status=Member.Status.ACTIVE).select_related("team")
+    now = timezone.now()
+    with transaction.atomic():
+        events_emit(
+            (
+                EventType.LICENCE_REFUSED,
+                member.team_id,
+                {
+                    "team": team_data(member.team),
+                    "user": user_data(user),
+                    "product": {"id": product.pk, "code": product.code, "name": product.name},
+                    "reason": "over_allocated" if member.team_id in over_allocated_team_ids else "not_assigned",
+                },
+                now,
+            )
+            for member in memberships
+        )
