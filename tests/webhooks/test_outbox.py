@@ -56,10 +56,17 @@ def test_a_rolled_back_change_leaves_no_event(world, endpoint):
     from django_tasks_db.models import DBTaskResult
 
     tasks_before = DBTaskResult.objects.count()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        member_change_role(member=world.user, role=Member.Role.SECONDARY_ADMIN, actor=world.primary.user)
-        assert Event.objects.count() == 1
-        raise RuntimeError("something after the change failed")
+    seen = []
+
+    def change_then_fail():
+        with transaction.atomic():
+            member_change_role(member=world.user, role=Member.Role.SECONDARY_ADMIN, actor=world.primary.user)
+            seen.append(Event.objects.count())
+            raise RuntimeError("something after the change failed")
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
+    assert seen == [1]
     assert Event.objects.count() == 0
     assert Delivery.objects.count() == 0
     assert DBTaskResult.objects.count() == tasks_before
