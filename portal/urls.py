@@ -16,6 +16,7 @@ urlpatterns = [
     path("teams/<int:team_id>/", include("licensing.subscriptions.urls")),
     path("teams/<int:team_id>/users/", include("licensing.teams.urls")),
     path("teams/<int:team_id>/settings/", include("licensing.teams.settings_urls")),
+    path("teams/<int:team_id>/settings/webhooks/", include("licensing.webhooks.urls")),
     path("teams/<int:team_id>/activity/", include("licensing.activity.urls")),
     path("teams/<int:team_id>/reports/", include("licensing.reports.urls")),
     path("", include("licensing.accounts.urls")),  # /teams/<id>/invite/..., /invitations/<token>/
