@@ -65,6 +65,7 @@ from licensing.accounts.models import ApiToken, Invitation, new_token
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member
+from licensing.webhooks.models import Delivery, Endpoint, Event
 from tests.factories import (
     CustomerFactory,
     MemberFactory,
@@ -208,6 +209,12 @@ def outcome(expect: Expect, persona: str, method: str) -> Outcome:
 TEAM, PUBLIC, SIGNED, SUPPORT, API = Access.TEAM_ADMIN, Access.PUBLIC, Access.SIGNED_IN, Access.SUPPORT, Access.API
 # `post=200`: the empty form comes back with its errors; 302: the empty form is a complete action.
 
+# The team's primary admin (and support staff) only: the secondary admin is refused (403), on their
+# own team's address too (the sibling), before any endpoint is looked up.
+PRIMARY_ONLY_GET = {"get": {"secondary": 403, "sibling-own-team": 403}}
+PRIMARY_ONLY_POST = {"post": {"secondary": 403, "sibling-own-team": 403}}
+PRIMARY_ONLY = {**PRIMARY_ONLY_GET, **PRIMARY_ONLY_POST}
+
 EXPECT: dict[str, Expect] = {
     # The shell (portal/views.py).
     "home": Expect(SIGNED, rule="§2 see own assigned products"),
@@ -326,6 +333,17 @@ EXPECT: dict[str, Expect] = {
     "team_settings:team-second-factor": Expect(
         TEAM, get=405, post=302, as_={"post": {"secondary": 403}}, rule="issue 19: MFA required per team"
     ),
+    # Team settings › Webhooks (licensing/webhooks, R-API4): the primary admin's and support's; a
+    # secondary admin, who sees Team settings, is refused (as with the sign-in security).
+    "webhooks:endpoint-list": Expect(TEAM, as_=PRIMARY_ONLY_GET, rule="R-API4, R-PA5"),
+    "webhooks:endpoint-add": Expect(TEAM, post=200, as_=PRIMARY_ONLY, rule="R-API4"),
+    "webhooks:endpoint-detail": Expect(TEAM, as_=PRIMARY_ONLY_GET, rule="R-API4"),
+    "webhooks:endpoint-edit": Expect(TEAM, post=200, as_=PRIMARY_ONLY, rule="R-API4"),
+    "webhooks:endpoint-rotate": Expect(TEAM, get=405, post=302, as_=PRIMARY_ONLY_POST, rule="R-API4"),
+    # An empty POST switches it off.
+    "webhooks:endpoint-toggle": Expect(TEAM, get=405, post=302, as_=PRIMARY_ONLY_POST, rule="R-API4"),
+    "webhooks:endpoint-delete": Expect(TEAM, post=302, as_=PRIMARY_ONLY, rule="R-API4"),
+    "webhooks:delivery-resend": Expect(TEAM, get=405, post=302, as_=PRIMARY_ONLY_POST, rule="R-API4"),
     # The Django admin's own pages (support staff, §2 last column).
     "admin:index": Expect(SUPPORT),
     # The admin's sign-in is the portal's (the same throttle and second factor, issue 19): the visitor
@@ -383,6 +401,11 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "activity_activityevent": ("event_id", READ_ONLY),
     # Second factors are set up by their owners; support sees them and removes a lost one.
     "mfa_authenticator": ("authenticator_id", {"add": 403}),
+    # Webhooks (R-API4): endpoints are added and deleted through the services; events and deliveries
+    # are records (a delivery is sent again by an action of the list).
+    "webhooks_endpoint": ("endpoint_id", {}),
+    "webhooks_event": ("webhook_event_id", READ_ONLY),
+    "webhooks_delivery": ("delivery_id", READ_ONLY),
 }
 for _model, (_object, _differs) in ADMIN_MODELS.items():
     _pages = {
@@ -480,7 +503,21 @@ def _build() -> Matrix:
     other_device = ApiToken.objects.create(
         user=sibling.user, device_name="Desktop", token_hash=new_token()[1], expires_at=now + timedelta(days=30)
     )
+    # A webhook endpoint of each team with a delivery (R-API4).
+    endpoint, other_endpoint = (
+        Endpoint.objects.create(team=t, url=f"https://hooks.example.com/{t.pk}", event_types=["member.invited"])
+        for t in (team, other_team)
+    )
+    webhook_event = Event.objects.create(type="member.invited", team=team, payload={})
+    delivery = Delivery.objects.create(endpoint=endpoint, event=webhook_event, status=Delivery.Status.DELIVERED)
+    other_delivery = Delivery.objects.create(
+        endpoint=other_endpoint,
+        event=Event.objects.create(type="member.invited", team=other_team, payload={}),
+        status=Delivery.Status.DELIVERED,
+    )
     foreign = {
+        "endpoint_id": other_endpoint.pk,
+        "delivery_id": other_delivery.pk,
         "member_id": sibling.pk,
         "product_id": other_product.pk,
         "contract_id": other_subscription.contract_id,
@@ -524,6 +561,9 @@ def _build() -> Matrix:
         "dontsendentry_id": dont_send.pk,
         "group_id": group.pk,
         "authenticator_id": authenticator.pk,
+        "endpoint_id": endpoint.pk,
+        "delivery_id": delivery.pk,
+        "webhook_event_id": webhook_event.pk,
         "content_type_id": ContentType.objects.get_for_model(team.__class__).pk,
         "app_label": "teams",
         "url": "no-such-page/",

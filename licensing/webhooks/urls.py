@@ -14,7 +14,5 @@ urlpatterns = [
     path("<int:endpoint_id>/rotate/", views.endpoint_rotate, name="endpoint-rotate"),
     path("<int:endpoint_id>/toggle/", views.endpoint_toggle, name="endpoint-toggle"),
     path("<int:endpoint_id>/delete/", views.endpoint_delete, name="endpoint-delete"),
-    path(
-        "<int:endpoint_id>/deliveries/<int:delivery_id>/resend/", views.delivery_resend, name="delivery-resend"
-    ),
+    path("<int:endpoint_id>/deliveries/<int:delivery_id>/resend/", views.delivery_resend, name="delivery-resend"),
 ]
