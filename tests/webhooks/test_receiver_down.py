@@ -86,8 +86,8 @@ def test_every_event_arrives_once_in_order_after_the_receiver_comes_back(
     assert Delivery.objects.filter(status=Delivery.Status.PENDING, attempts__gte=1).exists()
     receiver.down = False
 
-    assert wait_for(lambda: not Delivery.objects.exclude(status=Delivery.Status.DELIVERED).exists(), timeout=30), (
-        list(Delivery.objects.values_list("status", "attempts", "error"))
+    assert wait_for(lambda: not Delivery.objects.exclude(status=Delivery.Status.DELIVERED).exists(), timeout=30), list(
+        Delivery.objects.values_list("status", "attempts", "error")
     )
     assert receiver.refused == []  # every request's signature verified
     ids = [received.message_id for received in receiver.received]
