@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
+from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from licensing.webhooks import services
 from licensing.webhooks.models import EventType
@@ -69,7 +70,7 @@ def _handler(receiver: Receiver):
                 return
             try:
                 payload = Webhook(receiver.secret).verify(body, dict(self.headers.items()))
-            except WebhookVerificationError as error:
+            except (WebhookVerificationError, EmptyWebhookSecretError) as error:
                 with receiver.lock:
                     receiver.refused.append(str(error))
                 self.send_response(401)

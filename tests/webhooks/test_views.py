@@ -95,7 +95,8 @@ def test_rotate_switch_off_on_and_delete(client, world, private_allowed, receive
     detail = url("endpoint-detail", world.team, endpoint_id=endpoint.pk)
     assert client.post(url("endpoint-rotate", world.team, endpoint_id=endpoint.pk)).status_code == 302
     new_secret = secret_in(client.get(detail).content.decode())
-    assert new_secret and new_secret != secret
+    assert new_secret
+    assert new_secret != secret
     endpoint.refresh_from_db()
     assert endpoint.secret == new_secret
     client.post(url("endpoint-toggle", world.team, endpoint_id=endpoint.pk))
