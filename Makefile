@@ -13,7 +13,7 @@ STRESS_TESTS ?= tests/test_concurrency.py tests/test_db_conflicts.py tests/subsc
 .PHONY: run test test-sqlite test-postgres stress lint format migrate seed bench bench-seed clean help install translations messages
 
 help:
-	@echo "make run      set up, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
+	@echo "make run      set up, migrate, load the demo and serve on http://127.0.0.1:$(PORT), with a job worker"
 	@echo "make test     set up, lint, and run the whole suite (SQLite; PostgreSQL too if DATABASE_URL is set)"
 	@echo "make stress   the concurrency tests $(STRESS_RUNS) times in a row (SQLite; PostgreSQL too if DATABASE_URL is set)"
 	@echo "make lint     ruff check and format check, and the direction of the imports (docs/architecture.md)"
@@ -43,7 +43,8 @@ messages: install
 run: translations
 	env -u DATABASE_URL $(BIN)/python manage.py migrate --no-input
 	env -u DATABASE_URL $(BIN)/python manage.py seed_demo
-	env -u DATABASE_URL $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# The server and a job worker beside it (mails, large exports and imports), stopped together.
+	env -u DATABASE_URL $(BIN)/python bin/run-with-worker 127.0.0.1:$(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -49,9 +49,16 @@ logger = logging.getLogger(__name__)
 ATTEMPT = "job_attempt"
 
 
-def job(*, priority: int = 0, queue_name: str = "default", attempts: int | None = None):
+def job(
+    *,
+    priority: int = 0,
+    queue_name: str = "default",
+    attempts: int | None = None,
+    on_failure: Callable | None = None,
+):
     """Make a module-level function a task that is retried with back-off when it raises: `attempts` in
-    all (JOBS_ATTEMPTS when None), the next one after JOBS_RETRY_SECONDS × 4^(attempt − 1)."""
+    all (JOBS_ATTEMPTS when None), the next one after JOBS_RETRY_SECONDS × 4^(attempt − 1).
+    `on_failure(error, retry_at, *args, **kwargs)` is told of each failure (`retry_at` None: the last)."""
 
     def decorate(func: Callable):
         @functools.wraps(func)
@@ -59,18 +66,21 @@ def job(*, priority: int = 0, queue_name: str = "default", attempts: int | None 
             attempt = kwargs.pop(ATTEMPT, 1)
             try:
                 return func(*args, **kwargs)
-            except Exception:
+            except Exception as error:
                 limit = attempts or settings.JOBS_ATTEMPTS
                 backend = the_task.get_backend()
+                retry_at = None
                 if attempt < limit and backend.supports_defer:
                     delay = settings.JOBS_RETRY_SECONDS * 4 ** (attempt - 1)
-                    when = timezone.now() + datetime.timedelta(seconds=delay)
-                    the_task.using(run_after=when).enqueue(*args, **{**kwargs, ATTEMPT: attempt + 1})
+                    retry_at = timezone.now() + datetime.timedelta(seconds=delay)
+                    the_task.using(run_after=retry_at).enqueue(*args, **{**kwargs, ATTEMPT: attempt + 1})
                     logger.warning(
                         "Job %s failed (attempt %d of %d); tried again in %d s", the_task.name, attempt, limit, delay
                     )
                 else:
                     logger.error("Job %s failed (attempt %d of %d); not tried again", the_task.name, attempt, limit)
+                if on_failure is not None:
+                    on_failure(error, retry_at, *args, **kwargs)
                 raise
 
         the_task = _task(priority=priority, queue_name=queue_name)(run)
@@ -79,14 +89,15 @@ def job(*, priority: int = 0, queue_name: str = "default", attempts: int | None 
     return decorate
 
 
-def enqueue(the_task, *args, **kwargs) -> None:
+def enqueue(the_task, *args, **kwargs) -> str:
     """Run `the_task(*args, **kwargs)` in a worker once the current transaction commits (at once when
-    none is open); a rollback cancels it. See the module's docstring."""
+    none is open); a rollback cancels it. Returns the task's id ("" when it is only enqueued on
+    commit). See the module's docstring."""
     if isinstance(the_task.get_backend(), DatabaseBackend):
         # The task row joins the caller's transaction: committed with the change or not at all.
-        the_task.enqueue(*args, **kwargs)
-    else:
-        transaction.on_commit(functools.partial(the_task.enqueue, *args, **kwargs))
+        return the_task.enqueue(*args, **kwargs).id
+    transaction.on_commit(functools.partial(the_task.enqueue, *args, **kwargs))
+    return ""
 
 
 def jobs_recover_stale(*, now: datetime.datetime | None = None) -> tuple[int, int]:
@@ -119,6 +130,14 @@ def jobs_recover_stale(*, now: datetime.datetime | None = None) -> tuple[int, in
     if ready or failed:
         logger.warning("Tasks of a stopped worker: %d made ready again, %d failed for good", ready, failed)
     return ready, failed
+
+
+def tasks_prune(*, before: datetime.datetime) -> int:
+    """Delete the rows of tasks that finished (successful or failed) before `before`; returns how many."""
+    from django_tasks_db.models import DBTaskResult
+
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
+    return deleted
 
 
 class WorkerLost(Exception):

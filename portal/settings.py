@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "licensing.groups",
     "licensing.reports",
     "licensing.webhooks",
+    "licensing.jobs",
     "portal",
 ]
 
@@ -303,6 +304,14 @@ JOBS_RETRY_SECONDS = int(os.environ.get("JOBS_RETRY_SECONDS", "30"))
 # the machine restarted): the periodic command makes it ready again, JOBS_ATTEMPTS times at most. Longer
 # than any job runs (an export of 50,000 members' usage takes well under a minute).
 JOBS_STALE_MINUTES = int(os.environ.get("JOBS_STALE_MINUTES", "15"))
+# Larger than this, the By User export of Seat Usage and the confirmation of an import are jobs with a
+# progress page (licensing.jobs); smaller ones answer at once, as before.
+JOBS_EXPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_EXPORT_ROWS_AT_ONCE", "5000"))
+JOBS_IMPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_IMPORT_ROWS_AT_ONCE", "500"))
+# How long the file of an export and the result of an import are kept once done.
+JOBS_KEEP_HOURS = int(os.environ.get("JOBS_KEEP_HOURS", "24"))
+# How long the rows of finished tasks stay in the admin (Tasks › Task results) for support staff.
+JOBS_RESULTS_KEEP_DAYS = int(os.environ.get("JOBS_RESULTS_KEEP_DAYS", "14"))
 
 # --- Webhooks (licensing/webhooks, R-API4) -------------------------------------------------------
 # Deliveries are sent by the worker (db_worker), signed per Standard Webhooks, to addresses that resolve

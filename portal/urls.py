@@ -19,6 +19,7 @@ urlpatterns = [
     path("teams/<int:team_id>/settings/webhooks/", include("licensing.webhooks.urls")),
     path("teams/<int:team_id>/activity/", include("licensing.activity.urls")),
     path("teams/<int:team_id>/reports/", include("licensing.reports.urls")),
+    path("teams/<int:team_id>/jobs/", include("licensing.jobs.urls")),  # a large export's or import's page
     path("", include("licensing.accounts.urls")),  # /teams/<id>/invite/..., /invitations/<token>/
     # Signing in is django-allauth's (its rate limits, the second factor); the Django admin signs in
     # there too (secure_admin_login, licensing/accounts/admin.py). Of allauth's account pages only

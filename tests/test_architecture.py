@@ -12,6 +12,7 @@ PACKAGES = ("licensing", "portal")
 
 # The writes, from the bottom up: each may import the ones before it, never one after it.
 SERVICE_LAYERS = (
+    "licensing.jobs.services",
     "licensing.webhooks.outbox",
     "licensing.activity.services",
     "licensing.webhooks.services",
@@ -29,7 +30,14 @@ SERVICE_LAYERS = (
     "licensing.accounts.imports",
 )
 # What a model may import of ours besides other models: the project's infrastructure.
-INFRASTRUCTURE = ("portal.db", "portal.mail", "portal.fields", "portal.csv_export", "portal.translations")
+INFRASTRUCTURE = (
+    "portal.db",
+    "portal.jobs",
+    "portal.mail",
+    "portal.fields",
+    "portal.csv_export",
+    "portal.translations",
+)
 # Modules that serve people (screens, the admin, the API): nothing below them imports them. A package
 # of them (`licensing.teams.admin.base`) counts as they do: any part of the name may say it.
 CALLER_PARTS = ("views", "forms", "forms_admin", "tables", "filters", "admin", "api", "urls", "demo", "management")

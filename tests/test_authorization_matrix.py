@@ -59,10 +59,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_tasks_db.models import DBTaskResult
 from mailer.models import DontSendEntry, Message, MessageLog
 
 from licensing.accounts.models import ApiToken, Invitation, new_token
 from licensing.activity.models import ActivityEvent
+from licensing.jobs.models import Job
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member
 from licensing.webhooks.models import Delivery, Endpoint, Event
@@ -262,7 +264,12 @@ EXPECT: dict[str, Expect] = {
     # Reporting › Seat Usage.
     "reports:seat-usage": Expect(TEAM, rule="R-R1, R-R3"),
     "reports:seat-usage-export-products": Expect(TEAM, rule="R-R2, R-R3"),
-    "reports:seat-usage-export-users": Expect(TEAM, rule="R-R2, R-R3"),
+    # POST: a large export as a job (licensing.jobs), whose page the admin is sent to.
+    "reports:seat-usage-export-users": Expect(TEAM, post=302, rule="R-R2, R-R3"),
+    # The page and the file of a job: only the admin who started it (the primary admin here) and
+    # support staff; another admin of the team gets 404, as a stranger does.
+    "jobs:job": Expect(TEAM, as_={"get": {"secondary": 404}}, kwargs={"job_id": "job_id"}, rule="R-R2, R-U6"),
+    "jobs:download": Expect(TEAM, as_={"get": {"secondary": 404}}, kwargs={"job_id": "job_id"}, rule="R-R2"),
     "reports:seat-usage-unassign": Expect(TEAM, get=405, post=302, rule="R-R3, R-P4"),
     # Invite users (licensing/accounts/urls.py).
     "accounts:member-invite": Expect(TEAM, post=200, rule="R-U2, R-U3"),
@@ -406,6 +413,8 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "webhooks_endpoint": ("endpoint_id", {}),
     "webhooks_event": ("webhook_event_id", READ_ONLY),
     "webhooks_delivery": ("delivery_id", READ_ONLY),
+    # The jobs admins started: seen and deleted, never made or changed here (licensing.jobs).
+    "jobs_job": ("job_id", {"add": 403}),
 }
 for _model, (_object, _differs) in ADMIN_MODELS.items():
     _pages = {
@@ -422,6 +431,21 @@ for _model, (_object, _differs) in ADMIN_MODELS.items():
     EXPECT[f"admin:<unnamed admin/{_app}/{_name}/<path:object_id>/>"] = Expect(
         SUPPORT, get=Redirect(f"admin:{_model}_changelist"), kwargs={"object_id": _object}
     )
+# The runner's tasks (django-tasks-db's admin): read only, each attempt with its traceback.
+EXPECT.update(
+    {
+        "admin:django_tasks_database_dbtaskresult_changelist": Expect(SUPPORT),
+        "admin:django_tasks_database_dbtaskresult_add": Expect(SUPPORT, get=403),
+        "admin:django_tasks_database_dbtaskresult_change": Expect(SUPPORT, kwargs={"object_id": "task_id"}),
+        "admin:django_tasks_database_dbtaskresult_history": Expect(SUPPORT, kwargs={"object_id": "task_id"}),
+        "admin:django_tasks_database_dbtaskresult_delete": Expect(SUPPORT, get=403, kwargs={"object_id": "task_id"}),
+        "admin:<unnamed admin/django_tasks_database/dbtaskresult/<path:object_id>/>": Expect(
+            SUPPORT,
+            get=Redirect("admin:django_tasks_database_dbtaskresult_changelist"),
+            kwargs={"object_id": "task_id"},
+        ),
+    }
+)
 # The service pages of the admin (licensing/*/admin.py), each behind admin_view.
 EXPECT.update(
     {
@@ -515,9 +539,11 @@ def _build() -> Matrix:
         event=Event.objects.create(type="member.invited", team=other_team, payload={}),
         status=Delivery.Status.DELIVERED,
     )
+    other_job = Job.objects.create(kind=Job.Kind.SEAT_USAGE_EXPORT, team=other_team, started_by=primary.user)
     foreign = {
         "endpoint_id": other_endpoint.pk,
         "delivery_id": other_delivery.pk,
+        "job_id": other_job.pk,
         "member_id": sibling.pk,
         "product_id": other_product.pk,
         "contract_id": other_subscription.contract_id,
@@ -533,6 +559,20 @@ def _build() -> Matrix:
     message_log = MessageLog.objects.create(when_added=now, priority="2", result="1", log_message="sent")
     dont_send = DontSendEntry.objects.create(to_address="nobody@example.com", when_added=now)
     group = Group.objects.create(name="Support")
+    # A finished export of the primary admin's, with its file, and the task that made it.
+    task = DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {}}, task_path="portal.mail.mail_send_waiting", backend_name="default"
+    )
+    job = Job.objects.create(
+        kind=Job.Kind.SEAT_USAGE_EXPORT,
+        team=team,
+        started_by=primary.user,
+        status=Job.Status.DONE,
+        filename="seat-usage.csv",
+        content=b"team\r\n",
+        task_id=str(task.pk),
+        finished_at=now,
+    )
     # Someone's authenticator app (the invited member, who is none of the personas).
     authenticator = Authenticator.objects.create(user=invited.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     # The reset link of someone who never signs in during the tests (a sign-in changes the token).
@@ -564,6 +604,8 @@ def _build() -> Matrix:
         "endpoint_id": endpoint.pk,
         "delivery_id": delivery.pk,
         "webhook_event_id": webhook_event.pk,
+        "job_id": job.pk,
+        "task_id": task.pk,
         "content_type_id": ContentType.objects.get_for_model(team.__class__).pk,
         "app_label": "teams",
         "url": "no-such-page/",

@@ -7,6 +7,7 @@ the admin's words and what they typed still in the field, never a 500, and nothi
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
@@ -308,6 +309,12 @@ CASES = {
     "report-page-huge": get(SEAT_USAGE, {"tab": "users", "page": HUGE_ID}, statuses=(200, 404)),
     "report-tab-nul": get(SEAT_USAGE, {"tab": "\x00"}),
     "report-export-nul": get(SEAT_USAGE_USERS, {"q": "Jan\x00", "product": "abc", "sort": LONG}),
+    # The export as a job (licensing.jobs): the same filters, in its address; tests/jobs runs it.
+    "report-export-job-nul": Case(
+        lambda w, client=None: SEAT_USAGE_USERS(w) + "?" + urlencode({"q": "Jan\x00", "product": "abc", "sort": LONG}),
+        {},
+        statuses=(302,),
+    ),
     "unassign-letters": Case(UNASSIGN, {"assignments": ["abc"]}, statuses=(200, 302)),
     "unassign-huge": Case(UNASSIGN, {"assignments": [HUGE_ID]}, statuses=(200, 302)),
     "unassign-superscript": Case(UNASSIGN, {"assignments": [SUPERSCRIPT_TWO]}, statuses=(200, 302)),

@@ -11,6 +11,7 @@ import io
 import logging
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -49,6 +50,7 @@ from licensing.accounts.imports import (
 )
 from licensing.accounts.models import ApiToken
 from licensing.accounts.signin_forms import SignInForm
+from licensing.jobs.tasks import import_start, job_url
 from licensing.teams.models import Member, Team
 from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
@@ -328,6 +330,11 @@ def invite_import_confirm(request, team_id: int):
     if not kept or kept.get("id") != request.POST.get("import_id"):
         context = {**_tab(team, "import"), "form": ImportUploadForm(), "max_rows": MAX_ROWS, "gone": PREVIEW_GONE}
         return render_dialog(request, "accounts/invite_import.html", context)
+    if len(kept["rows"]) > settings.JOBS_IMPORT_ROWS_AT_ONCE:
+        # A large import is a job: its page shows it running, then the result (licensing.jobs).
+        job = import_start(user=request.user, team=team, file_name=kept.get("file", ""), rows=kept["rows"])
+        request.session.pop(_session_key(team), None)
+        return dialog_done(request, job_url(job))
     rows = rows_from_data(kept["rows"], team=team)
     try:
         result = import_confirm(team=team, preview_rows=rows, actor=request.user)

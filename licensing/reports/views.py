@@ -21,6 +21,7 @@ streamed (portal/csv_export.py)."""
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,12 +31,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, ngettext_lazy
 from django.views.decorators.http import require_POST
 
+from licensing.jobs.tasks import export_start, job_url
 from licensing.reports.charts import usage_chart
+from licensing.reports.exports import USER_COLUMNS, export_filename, user_export_query, user_export_rows
 from licensing.reports.forms import ReportForm, UnassignForm, UserFilterForm
 from licensing.reports.queries import (
     Period,
@@ -53,7 +55,7 @@ from licensing.subscriptions.services import assignment_delete
 from licensing.teams.models import Team, member_first_name, member_last_name
 from licensing.teams.permissions import can_view_reports
 from portal.csv_export import csv_response
-from portal.tables import order, paginate
+from portal.tables import paginate
 from portal.views import team_for_admin
 
 TABS = ("products", "users")
@@ -78,7 +80,6 @@ PRODUCT_COLUMNS = [
     "average_daily_users",
     "assigned_not_used",
 ]
-USER_COLUMNS = ["team", "product", "user_email", "first_name", "last_name", "days_used", "last_used", "assigned_on"]
 
 
 @dataclass
@@ -201,7 +202,10 @@ def seat_usage(request, team_id: int):
         rows = _user_rows(report, filters, products=products)
         table = UserUsageTable(rows, period=report.period, all_teams=report.all_teams)
         # The count from the figures above where it can (user_usage_count), not a COUNT(*) of the rows.
-        paginate(request, table, per_page=PER_PAGE, count=_user_count(report, filters, products))
+        count = _user_count(report, filters, products)
+        paginate(request, table, per_page=PER_PAGE, count=count)
+        # Many rows: the button starts a job that writes the file, with a page to wait on (licensing.jobs).
+        context["export_as_job"] = count > settings.JOBS_EXPORT_ROWS_AT_ONCE
         context.update(
             filters=filters,
             table=table,
@@ -217,8 +221,9 @@ def seat_usage(request, team_id: int):
 
 def _filename(report: Report, what: str) -> str:
     """seat-usage-design-2026-08-01-to-2026-10-31-users.csv"""
-    team = "all-teams" if report.all_teams else slugify(report.team.name) or f"team-{report.team.pk}"
-    return f"seat-usage-{team}-{report.period.start.isoformat()}-to-{report.period.end.isoformat()}-{what}.csv"
+    return export_filename(
+        team_name=report.team.name, team_id=report.team.pk, all_teams=report.all_teams, period=report.period, what=what
+    )
 
 
 @login_required
@@ -246,33 +251,47 @@ def seat_usage_export_products(request, team_id: int):
 
 @login_required
 def seat_usage_export_users(request, team_id: int):
-    """By User as CSV (R-R2): USER_COLUMNS, every row of the tab with its filters and order, read
-    from the database in chunks while the response is sent."""
+    """By User as CSV (R-R2): USER_COLUMNS, every row of the tab with its filters and order. GET: the
+    file at once, read from the database in chunks while the response is sent. POST (the page's button
+    when the rows are more than JOBS_EXPORT_ROWS_AT_ONCE): a job writes the file, and its page shows how
+    far it is and then the download (licensing.jobs)."""
     report = _report(request, team_id)
     if isinstance(report, HttpResponse):
         return report
     # The product filter accepts the report's products, as on screen: a product chosen under "All
     # teams" and carried to one team without it is ignored here too, not an empty file.
     filters = UserFilterForm(request.GET, products=report_products(report.team_ids, report.period, today=report.today))
-    table = UserUsageTable(_user_rows(report, filters), period=report.period, all_teams=report.all_teams)
-    order(request, table)  # the order of the screen, every page
-    # The day of the assignment in the portal's time zone, looked up once rather than per row
-    # (timezone.localdate() asks for the current time zone every time).
-    zone = timezone.get_current_timezone()
-    rows = (
-        [
-            row["team_name"],
-            row["product_name"],
-            row["email"],
-            row["first_name"],
-            row["last_name"],
-            row["days_used"],
-            row["last_used"],
-            row["assigned_at"].astimezone(zone).date() if row["assigned_at"] else None,
-        ]
-        for row in table.data.data.iterator(chunk_size=2000)
+    order_by = request.GET.getlist("sort")  # the table's order_by_field, django-tables2's default
+    query = user_export_query(
+        report.team_ids,
+        report.period,
+        search=filters.search,
+        product=filters.chosen_product,
+        unused_only=filters.unused_only,
+        order_by=order_by,  # the order of the screen, every page
+        all_teams=report.all_teams,
     )
-    return csv_response(_filename(report, "users"), USER_COLUMNS, rows)
+    filename = _filename(report, "users")
+    if request.method == "POST":
+        product = filters.chosen_product
+        job = export_start(
+            user=request.user,
+            team=report.team,
+            filename=filename,
+            params={
+                "team_ids": report.team_ids,
+                "all_teams": report.all_teams,
+                "start": report.period.start.isoformat(),
+                "end": report.period.end.isoformat(),
+                "search": filters.search,
+                "product": product.pk if product else None,
+                "unused_only": filters.unused_only,
+                "order_by": order_by,
+                "back": report.url(tab="users"),
+            },
+        )
+        return redirect(job_url(job))
+    return csv_response(filename, USER_COLUMNS, user_export_rows(query))
 
 
 # --- Unassign the selected seats ----------------------------------------------------------------
