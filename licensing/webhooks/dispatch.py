@@ -12,6 +12,7 @@ A worker killed mid-delivery leaves the lease to expire (`LEASE_SECONDS`) and th
 it is sent again, with the same `webhook-id`, which receivers use to drop the duplicate."""
 
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,6 +28,8 @@ from portal.mail import mail_send
 
 # How long a worker holds an endpoint without news: longer than a delivery can take.
 LEASE_SECONDS = 120
+# Deliveries read at once; each is still recorded as it is answered.
+BATCH = 100
 DISABLED_FAILING = _("Every delivery failed since %(since)s; switched off after %(hours)s hours.")
 
 
@@ -87,22 +90,62 @@ def endpoint_dispatch(endpoint_id: int) -> datetime | None:
 
 
 def _send_due(endpoint_id: int, token: str) -> datetime | None:
+    """Send the endpoint's pending deliveries in order, a batch at a time, until one fails (its retry
+    is when to come back) or none is left."""
+    renewed = time.monotonic()
     while True:
         endpoint = Endpoint.objects.filter(pk=endpoint_id, enabled=True).first()
-        head = head_of(endpoint_id) if endpoint else None
-        if head is None:
+        if endpoint is None:
             return None
-        if head.next_attempt_at and head.next_attempt_at > timezone.now():
-            return head.next_attempt_at
-        attempt = sending.post(
-            url=endpoint.url, secret=endpoint.secret, message_id=head.event.message_id, payload=head.event.payload
+        batch = list(
+            Delivery.objects.filter(endpoint_id=endpoint_id, status=Delivery.Status.PENDING)
+            .select_related("event")
+            .order_by("event_id")[:BATCH]
         )
-        delivery_record(delivery=head, attempt=attempt)
-        head.refresh_from_db(fields=["status"])
-        if head.status == Delivery.Status.PENDING:
-            continue  # its next attempt: due now or later, the loop decides
-        if not _lease_renew(endpoint_id, token):
+        if not batch:
             return None
+        for head in batch:
+            if head.next_attempt_at and head.next_attempt_at > timezone.now():
+                return head.next_attempt_at
+            attempt = sending.post(
+                url=endpoint.url, secret=endpoint.secret, message_id=head.event.message_id, payload=head.event.payload
+            )
+            if attempt.ok and _delivered(head, endpoint, attempt):
+                pass
+            else:
+                head = delivery_record(delivery=head, attempt=attempt)
+                if head.status == Delivery.Status.PENDING:
+                    if not Endpoint.objects.filter(pk=endpoint_id, enabled=True).exists():
+                        return None  # switched off for failing too long: nothing to come back for
+                    return head.next_attempt_at  # its retry; the ones after it wait (order per team)
+                break  # failed for good, or changed meanwhile: read the endpoint and the queue again
+            if time.monotonic() - renewed > LEASE_SECONDS / 4:
+                if not _lease_renew(endpoint_id, token):
+                    return None
+                renewed = time.monotonic()
+
+
+def _delivered(delivery: Delivery, endpoint: Endpoint, attempt: sending.Attempt) -> bool:
+    """Record a successful attempt in one statement; False if the delivery changed meanwhile (re-sent,
+    say), which `delivery_record` then sorts out under its lock."""
+    now = timezone.now()
+    updated = Delivery.objects.filter(
+        pk=delivery.pk, status=Delivery.Status.PENDING, attempts=delivery.attempts
+    ).update(
+        status=Delivery.Status.DELIVERED,
+        attempts=delivery.attempts + 1,
+        first_attempt_at=delivery.first_attempt_at or now,
+        last_attempt_at=now,
+        next_attempt_at=None,
+        response_status=attempt.status,
+        response_excerpt=attempt.excerpt,
+        duration_ms=attempt.duration_ms,
+        error="",
+    )
+    if updated and endpoint.failing_since is not None:
+        Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        endpoint.failing_since = None
+    return bool(updated)
 
 
 @transaction.atomic
@@ -111,7 +154,7 @@ def delivery_record(*, delivery: Delivery, attempt: sending.Attempt) -> Delivery
     retries are spent; an endpoint failing for too long is switched off and its owner mailed."""
     now = timezone.now()
     endpoint = Endpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
-    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery = Delivery.objects.select_for_update().select_related("event").get(pk=delivery.pk)
     if delivery.status != Delivery.Status.PENDING:
         return delivery  # re-sent or changed meanwhile
     delivery.attempts += 1
