@@ -145,6 +145,7 @@ def main() -> None:
     if os.environ.get("DATABASE_URL"):
         databases.append(("PostgreSQL", base))
     rows = []
+    load_before = os.getloadavg()[0]
     for name, env in databases:
         result = measure(env, args.events, args.runs)
         rates = result["rates"]
@@ -154,6 +155,7 @@ def main() -> None:
         )
         print(row)
         rows.append(row)
+    load_after = os.getloadavg()[0]
     report = "\n".join(
         [
             START,
@@ -163,7 +165,8 @@ def main() -> None:
             f"{platform.python_version()}. `bench/webhooks.py --events {args.events} --runs {args.runs}`: "
             f"{args.events:,} events a run for one endpoint, sent by django-tasks-db's worker (one process, "
             "batch mode) to a receiver on 127.0.0.1 in the same process that verifies every signature with "
-            "the `standardwebhooks` package; from the worker's start until the last 200.",
+            "the `standardwebhooks` package; from the worker's start until the last 200. Load average "
+            f"(1 min) before and after: {load_before:.1f}, {load_after:.1f} (the machine is shared).",
             "",
             "| database | min / s | median / s | max / s | signatures |",
             "| --- | --- | --- | --- | --- |",
