@@ -320,7 +320,7 @@ WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "5")
 # Private, loopback and link-local addresses are refused unless this is set (the tests; a vendor whose
 # receivers are on its own network).
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
-# Endpoints must be https:// in production; http:// is allowed in development.
+# Endpoints must be https:// in production (settings_production); http:// is allowed in development.
 WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", not DEBUG)
 # The waits, in seconds, before each retry of a failed delivery: about a day and a quarter in all
 # (Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); then it has failed for good.
