@@ -8,13 +8,16 @@ that is rolled back takes its events with it; the worker's job is enqueued in th
 (licensing.webhooks.tasks), so it starts once the change has committed."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from licensing.activity.models import ActivityEvent
+from licensing.subscriptions.models import Subscription
 from licensing.teams.models import Member
+from licensing.webhooks import dispatch
 from licensing.webhooks.models import Delivery, Endpoint, Event, EventType
 from licensing.webhooks.tasks import deliveries_start
 
@@ -33,10 +36,18 @@ TYPE_OF_ACTION: dict[str, str] = {
     Action.SUBSCRIPTION_MOVED: EventType.SUBSCRIPTION_MOVED,
     Action.SUBSCRIPTION_RENEWED: EventType.SUBSCRIPTION_RENEWED,
 }
-# Actions added by later work (an ended or terminated subscription) map by their value when present.
-for _value in ("subscription_ended", "subscription_terminated", "subscription_cancelled"):
+# Actions of the order API (issue 21 §2), mapped by their value when the activity log has them: a
+# termination ends the subscription now; a cancellation at term end changes it (it ends later, when
+# its term does: `subscriptions_ended_emit`).
+for _value, _type in (
+    ("subscription_terminated", EventType.SUBSCRIPTION_ENDED),
+    ("subscription_cancelled", EventType.SUBSCRIPTION_CHANGED),
+):
     if _value in Action.values:
-        TYPE_OF_ACTION[_value] = EventType.SUBSCRIPTION_ENDED
+        TYPE_OF_ACTION[_value] = _type
+# How far back the periodic command looks for terms that ended (it runs every few minutes; a week
+# covers a worker or timer that was down for days).
+ENDED_LOOKBACK_DAYS = 7
 
 
 def _related(row: ActivityEvent, name: str):
@@ -140,3 +151,60 @@ def licence_refused_emit(*, user, product, over_allocated_team_ids: set[int]) ->
             )
             for member in memberships
         )
+
+
+def subscriptions_ended_emit(*, today=None) -> int:
+    """`subscription.ended` for every subscription whose term ended (its last day before `today`)
+    within ENDED_LOOKBACK_DAYS and that has not had one: run by the periodic command, since the end
+    of a term is no one's change. Once per subscription and term end. Returns how many."""
+    today = today or timezone.localdate()
+    ended = list(
+        Subscription.objects.filter(
+            term_end__lt=today, term_end__gte=today - timedelta(days=ENDED_LOOKBACK_DAYS)
+        ).select_related("team", "product", "contract")
+    )
+    team_ids = {subscription.team_id for subscription in ended}
+    if not ended or not Endpoint.objects.listening(team_ids).exists():
+        return 0
+    told = {
+        (event.payload["data"]["subscription"]["id"], event.payload["data"]["subscription"]["term_end"])
+        for event in Event.objects.filter(
+            type=EventType.SUBSCRIPTION_ENDED,
+            team_id__in=team_ids,
+            created_at__gte=timezone.now() - timedelta(days=ENDED_LOOKBACK_DAYS + 2),
+        ).only("payload")
+        if (event.payload.get("data") or {}).get("subscription")
+    }
+    items = [
+        (
+            EventType.SUBSCRIPTION_ENDED,
+            subscription.team_id,
+            {
+                "team": team_data(subscription.team),
+                "subscription": {
+                    "id": subscription.pk,
+                    "contract": subscription.contract.number,
+                    "product": {"code": subscription.product.code, "name": subscription.product.name},
+                    "seats": subscription.seats,
+                    "term_start": subscription.term_start.isoformat(),
+                    "term_end": subscription.term_end.isoformat(),
+                },
+                "reason": "term_ended",
+            },
+            None,
+        )
+        for subscription in ended
+        if (subscription.pk, subscription.term_end.isoformat()) not in told
+    ]
+    with transaction.atomic():
+        return len(events_emit(items))
+
+
+def webhooks_sweep() -> int:
+    """The periodic command's part of webhooks: `subscription.ended` for the terms that ended, and the
+    endpoints whose deliveries are due and that nobody sends started again (a worker that died, a
+    backend that cannot wait). Returns how many endpoints were started."""
+    subscriptions_ended_emit()
+    endpoint_ids = dispatch.endpoints_due()
+    deliveries_start(endpoint_ids)
+    return len(endpoint_ids)

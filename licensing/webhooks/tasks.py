@@ -19,11 +19,3 @@ def deliveries_start(endpoint_ids) -> None:
     task's row is written in it, with the database backend: a rollback takes it away)."""
     for endpoint_id in sorted(set(endpoint_ids)):
         enqueue(endpoint_deliver, endpoint_id)
-
-
-def webhooks_sweep() -> int:
-    """Start the endpoints whose deliveries are due and that nobody sends (a worker that died, a
-    backend that cannot wait): the periodic command's part of webhooks. Returns how many."""
-    endpoint_ids = dispatch.endpoints_due()
-    deliveries_start(endpoint_ids)
-    return len(endpoint_ids)

@@ -155,7 +155,7 @@ def test_a_dead_workers_lease_expires(world, team_endpoint, receiver):
     change_roles(world, 1)
     assert dispatch._lease_claim(team_endpoint.pk)
     Endpoint.objects.filter(pk=team_endpoint.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-    from licensing.webhooks.tasks import webhooks_sweep
+    from licensing.webhooks.outbox import webhooks_sweep
 
     assert webhooks_sweep() == 1
     dispatch.endpoint_dispatch(team_endpoint.pk)

@@ -135,3 +135,23 @@ def test_a_licence_check_refused_for_lack_of_a_seat(world, endpoint):
     assert event.type == EventType.LICENCE_REFUSED
     assert event.payload["data"]["reason"] == "not_assigned"
     assert event.payload["data"]["user"]["email"] == "user@example.com"
+
+
+def test_a_subscription_whose_term_ended_is_told_once(world, endpoint):
+    """R-API4: "subscription ended" when its term is over (the periodic command), once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from licensing.webhooks.outbox import subscriptions_ended_emit, webhooks_sweep
+
+    today = timezone.localdate()
+    world.subscription.term_end = today - timedelta(days=1)
+    world.subscription.save(update_fields=["term_end"])
+    assert subscriptions_ended_emit(today=today) == 1
+    assert subscriptions_ended_emit(today=today) == 0
+    webhooks_sweep()
+    [event] = Event.objects.filter(type=EventType.SUBSCRIPTION_ENDED)
+    assert event.payload["data"]["subscription"]["id"] == world.subscription.pk
+    assert event.payload["data"]["reason"] == "term_ended"
+    assert Event.objects.filter(type=EventType.SUBSCRIPTION_ENDED).count() == 1
