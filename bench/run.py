@@ -310,10 +310,27 @@ def child_import(setup: dict) -> dict:
     response = client.post(f"/teams/{team}/invite/import/confirm/", {"import_id": import_id})
     confirm = time.monotonic() - started
     assert response.status_code in (200, 302), response.status_code
+    # More than JOBS_IMPORT_ROWS_AT_ONCE rows: the confirmation answered at once with the job's page,
+    # and a worker does the import (licensing.jobs); run here, in this process, and timed apart.
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    started = time.monotonic()
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="bench",
+        excluded_queue_names=[],
+    ).run()
+    job = time.monotonic() - started
     invited = Member.objects.filter(team_id=team, user__email__endswith=f"@{IMPORT_DOMAIN}").count()
     return {
         "preview": preview,
         "confirm": confirm,
+        "job": job,
         "invited": invited,
         "rss_before": rss_before,
         "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
@@ -651,7 +668,9 @@ def table(results: list[dict], options) -> str:
     for name, goal, cell in rows:
         out.append(f"| {name} | {goal} | " + " | ".join(measured(r, "licence", cell) for r in results) + " |")
     out += ["", f"### 4. CSV import of {IMPORT_ROWS:,} rows into the large team", "", head, rule]
-    for name, key in (("preview", "preview"), ("confirm", "confirm")):
+    # The confirmation answers with the job's page; the job (the import itself, and its 5,000 mails'
+    # jobs) runs in the worker.
+    for name, key in (("preview", "preview"), ("confirm", "confirm"), ("the job (import and mails)", "job")):
         out.append(
             f"| {name} | ≤ 5 s | "
             + " | ".join(

@@ -44,10 +44,16 @@ def job_done(job_id: str, *, result: dict | None = None, filename: str = "", con
     )
 
 
-def job_failed(job_id: str, *, error: str, retry_at: datetime.datetime | None = None) -> None:
-    """A failed attempt: the job waits for `retry_at`, or (None) has failed for good."""
+def job_failed(job_id: str, *, error: str, retry_at: datetime.datetime | None = None, refused: str = "") -> None:
+    """A failed attempt: the job waits for `retry_at`, or (None) has failed for good. `refused`: the
+    reason in the admin's words, which their page shows (a limit, a right lost meanwhile)."""
     if retry_at is None:
-        Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, error=error, finished_at=timezone.now())
+        Job.objects.filter(pk=job_id).update(
+            status=Job.Status.FAILED,
+            error=error,
+            finished_at=timezone.now(),
+            result={"refused": refused} if refused else {},
+        )
     else:
         Job.objects.filter(pk=job_id).update(status=Job.Status.WAITING, error=error)
 

@@ -10,7 +10,7 @@ again; an import skips whoever is a member already (import_confirm), so nobody i
 import io
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -28,6 +28,7 @@ from licensing.subscriptions.models import Product
 from licensing.teams.models import Team
 from licensing.teams.permissions import is_support
 from portal.csv_export import csv_rows
+from portal.db import SERVICE_BUSY
 from portal.jobs import enqueue, job
 
 # The export tells its page how far it is every this many rows.
@@ -128,7 +129,13 @@ def _import(job_id: str, the_job: Job) -> None:
         # moving while it runs and the counts once it has committed.
         result = import_confirm(team=the_job.team, preview_rows=rows, actor=the_job.started_by)
     except PermissionDenied as refused:  # no longer an admin of the team: nothing to try again
-        job_failed(job_id, error=str(refused))
+        job_failed(job_id, error=str(refused), refused=str(refused))
+        return
+    except ValidationError as refused:
+        if str(SERVICE_BUSY) in refused.messages:
+            raise  # a conflict with another admin that persisted: tried again later
+        # A rule refused the whole file (the invitation limits): in the admin's words, not tried again.
+        job_failed(job_id, error=" ".join(refused.messages), refused=" ".join(refused.messages))
         return
     skipped = [
         {"line": row.line, "email": row.email, "reason": " ".join(row.errors) or str(row.get_outcome_display())}

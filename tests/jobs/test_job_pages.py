@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -213,3 +214,41 @@ def test_an_export_job_of_bad_filters_makes_the_file_the_download_at_once_makes(
     the_job = Job.objects.get()
     assert the_job.status == "done", the_job.error
     assert download(client, the_job).content == b"".join(client.get(export_url(usage.team, query)).streaming_content)
+
+
+def test_an_import_job_over_the_invitation_limit_is_refused_in_words_and_not_tried_again(
+    client, world, run_jobs, settings
+):
+    # The limits refuse a whole file (R-U6, invitation limits): the page says why; nothing is retried.
+    settings.JOBS_IMPORT_ROWS_AT_ONCE, settings.INVITATIONS_PER_ADMIN_PER_HOUR = 2, 2
+    client.force_login(world.primary.user)
+    confirm_import(client, world.team, 3)
+    assert run_jobs() == 1
+    the_job = Job.objects.get()
+    assert the_job.status == "failed"
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
+    assert not Member.objects.filter(user__email__startswith="person").exists()
+    html = page(client, the_job).content.decode()
+    assert the_job.result["refused"].startswith("An admin may send 2 invitations an hour, and these are 3.")
+    assert f"Nothing was done: {escape(the_job.result['refused'])}" in html
+
+
+def test_the_job_page_and_its_poll_take_a_few_queries_whatever_the_import(
+    client, world, run_jobs, settings, django_assert_max_num_queries
+):
+    # The page reads one job row (without its file); the skipped lines come from its result, at most
+    # SKIPPED_LISTED of them listed.
+    settings.JOBS_IMPORT_ROWS_AT_ONCE = 2
+    client.force_login(world.primary.user)
+    confirm_import(client, world.team, 80)
+    for number in range(60):
+        MemberFactory(team=world.team, user__email=f"person{number}@example.nl")
+    run_jobs()
+    the_job = Job.objects.get()
+    assert len(the_job.result["skipped"]) == 60
+    with django_assert_max_num_queries(12):
+        html = page(client, the_job).content.decode()
+    assert html.count("Already a member") == 50
+    assert "and 10 more lines." in html
+    with django_assert_max_num_queries(12):
+        page(client, the_job, **HTMX)

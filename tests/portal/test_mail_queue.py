@@ -1,6 +1,7 @@
-"""A request sends the mails it queued itself, and no others (portal.mail): a batch that an import left
-in django-mailer's queue for `manage.py send_mail` (cron) is never sent inside the next request that
-happens to mail, such as an anonymous password reset.
+"""A change sends the mails it queued itself, and no others (portal.mail): a batch that an import left
+in django-mailer's queue is never sent with the next change that happens to mail, such as an anonymous
+password reset. Here the job that sends them (`mail_deliver`) runs at once on commit (tests/conftest.py);
+tests/jobs has it in the database, run by a worker.
 
 No __init__.py in this folder on purpose: a package named `portal` here would shadow the project."""
 
