@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "licensing.activity",
     "licensing.groups",
     "licensing.reports",
+    "licensing.webhooks",
     "licensing.jobs",
     "portal",
 ]
@@ -311,6 +312,26 @@ JOBS_IMPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_IMPORT_ROWS_AT_ONCE", "500")
 JOBS_KEEP_HOURS = int(os.environ.get("JOBS_KEEP_HOURS", "24"))
 # How long the rows of finished tasks stay in the admin (Tasks › Task results) for support staff.
 JOBS_RESULTS_KEEP_DAYS = int(os.environ.get("JOBS_RESULTS_KEEP_DAYS", "14"))
+
+# --- Webhooks (licensing/webhooks, R-API4) -------------------------------------------------------
+# Deliveries are sent by the worker (db_worker), signed per Standard Webhooks, to addresses that resolve
+# to public hosts only, following no redirect, each within WEBHOOKS_TIMEOUT_SECONDS.
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "5"))
+# Private, loopback and link-local addresses are refused unless this is set (the tests; a vendor whose
+# receivers are on its own network).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# Endpoints must be https:// in production (settings_production); http:// is allowed in development.
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", not DEBUG)
+# The waits, in seconds, before each retry of a failed delivery: about a day and a quarter in all
+# (Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); then it has failed for good.
+WEBHOOKS_RETRY_DELAYS = [
+    float(delay) for delay in env_list("WEBHOOKS_RETRY_DELAYS", "5,300,1800,7200,18000,36000,36000")
+]
+# An endpoint whose deliveries have all failed for this many hours is switched off and its owner mailed.
+WEBHOOKS_DISABLE_AFTER_HOURS = float(os.environ.get("WEBHOOKS_DISABLE_AFTER_HOURS", "24"))
+# The key the endpoints' signing secrets are encrypted with; from SECRET_KEY when empty (set it to the
+# old SECRET_KEY when you change that, or rotate every endpoint's secret).
+WEBHOOKS_ENCRYPTION_KEY = os.environ.get("WEBHOOKS_ENCRYPTION_KEY", "")
 
 # --- Forms and tables ---------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

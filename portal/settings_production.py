@@ -35,3 +35,5 @@ SECURE_REFERRER_POLICY = "same-origin"
 # passkeys only on the https origin.
 SUPPORT_REQUIRES_SECOND_FACTOR = env_bool("SUPPORT_REQUIRES_SECOND_FACTOR", True)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+# Webhook endpoints on https only (WEBHOOKS_REQUIRE_HTTPS=false allows http, say on a private network).
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", True)

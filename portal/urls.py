@@ -18,6 +18,7 @@ urlpatterns = [
     path("teams/<int:team_id>/users/", include("licensing.teams.urls")),
     path("teams/<int:team_id>/groups/", include("licensing.groups.urls")),
     path("teams/<int:team_id>/settings/", include("licensing.teams.settings_urls")),
+    path("teams/<int:team_id>/settings/webhooks/", include("licensing.webhooks.urls")),
     path("teams/<int:team_id>/activity/", include("licensing.activity.urls")),
     path("teams/<int:team_id>/reports/", include("licensing.reports.urls")),
     path("teams/<int:team_id>/jobs/", include("licensing.jobs.urls")),  # a large export's or import's page

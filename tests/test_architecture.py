@@ -13,7 +13,9 @@ PACKAGES = ("licensing", "portal")
 # The writes, from the bottom up: each may import the ones before it, never one after it.
 SERVICE_LAYERS = (
     "licensing.jobs.services",
+    "licensing.webhooks.outbox",
     "licensing.activity.services",
+    "licensing.webhooks.services",
     "licensing.accounts.throttle",
     "licensing.accounts.invitations",
     "licensing.groups.seats",

@@ -69,6 +69,7 @@ from licensing.groups.models import GroupMember, GroupProduct
 from licensing.jobs.models import Job
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member
+from licensing.webhooks.models import Delivery, Endpoint, Event
 from tests.factories import (
     CustomerFactory,
     MemberFactory,
@@ -214,6 +215,11 @@ TEAM, PUBLIC, SIGNED, SUPPORT, API = Access.TEAM_ADMIN, Access.PUBLIC, Access.SI
 
 # `group_id` of the Django admin is an auth group; By Group's is team A's group of people.
 GROUP = {"group_id": "team_group_id"}
+# The team's primary admin (and support staff) only: the secondary admin is refused (403), on their
+# own team's address too (the sibling), before any endpoint is looked up.
+PRIMARY_ONLY_GET = {"get": {"secondary": 403, "sibling-own-team": 403}}
+PRIMARY_ONLY_POST = {"post": {"secondary": 403, "sibling-own-team": 403}}
+PRIMARY_ONLY = {**PRIMARY_ONLY_GET, **PRIMARY_ONLY_POST}
 
 EXPECT: dict[str, Expect] = {
     # The shell (portal/views.py).
@@ -356,6 +362,17 @@ EXPECT: dict[str, Expect] = {
     "team_settings:team-second-factor": Expect(
         TEAM, get=405, post=302, as_={"post": {"secondary": 403}}, rule="issue 19: MFA required per team"
     ),
+    # Team settings › Webhooks (licensing/webhooks, R-API4): the primary admin's and support's; a
+    # secondary admin, who sees Team settings, is refused (as with the sign-in security).
+    "webhooks:endpoint-list": Expect(TEAM, as_=PRIMARY_ONLY_GET, rule="R-API4, R-PA5"),
+    "webhooks:endpoint-add": Expect(TEAM, post=200, as_=PRIMARY_ONLY, rule="R-API4"),
+    "webhooks:endpoint-detail": Expect(TEAM, as_=PRIMARY_ONLY_GET, rule="R-API4"),
+    "webhooks:endpoint-edit": Expect(TEAM, post=200, as_=PRIMARY_ONLY, rule="R-API4"),
+    "webhooks:endpoint-rotate": Expect(TEAM, get=405, post=302, as_=PRIMARY_ONLY_POST, rule="R-API4"),
+    # An empty POST switches it off.
+    "webhooks:endpoint-toggle": Expect(TEAM, get=405, post=302, as_=PRIMARY_ONLY_POST, rule="R-API4"),
+    "webhooks:endpoint-delete": Expect(TEAM, post=302, as_=PRIMARY_ONLY, rule="R-API4"),
+    "webhooks:delivery-resend": Expect(TEAM, get=405, post=302, as_=PRIMARY_ONLY_POST, rule="R-API4"),
     # The Django admin's own pages (support staff, §2 last column).
     "admin:index": Expect(SUPPORT),
     # The admin's sign-in is the portal's (the same throttle and second factor, issue 19): the visitor
@@ -413,6 +430,11 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "activity_activityevent": ("event_id", READ_ONLY),
     # Second factors are set up by their owners; support sees them and removes a lost one.
     "mfa_authenticator": ("authenticator_id", {"add": 403}),
+    # Webhooks (R-API4): endpoints are added and deleted through the services; events and deliveries
+    # are records (a delivery is sent again by an action of the list).
+    "webhooks_endpoint": ("endpoint_id", {}),
+    "webhooks_event": ("webhook_event_id", READ_ONLY),
+    "webhooks_delivery": ("delivery_id", READ_ONLY),
     # The jobs admins started: seen and deleted, never made or changed here (licensing.jobs).
     "jobs_job": ("job_id", {"add": 403}),
 }
@@ -527,6 +549,18 @@ def _build() -> Matrix:
     other_device = ApiToken.objects.create(
         user=sibling.user, device_name="Desktop", token_hash=new_token()[1], expires_at=now + timedelta(days=30)
     )
+    # A webhook endpoint of each team with a delivery (R-API4).
+    endpoint, other_endpoint = (
+        Endpoint.objects.create(team=t, url=f"https://hooks.example.com/{t.pk}", event_types=["member.invited"])
+        for t in (team, other_team)
+    )
+    webhook_event = Event.objects.create(type="member.invited", team=team, payload={})
+    delivery = Delivery.objects.create(endpoint=endpoint, event=webhook_event, status=Delivery.Status.DELIVERED)
+    other_delivery = Delivery.objects.create(
+        endpoint=other_endpoint,
+        event=Event.objects.create(type="member.invited", team=other_team, payload={}),
+        status=Delivery.Status.DELIVERED,
+    )
     other_job = Job.objects.create(kind=Job.Kind.SEAT_USAGE_EXPORT, team=other_team, started_by=primary.user)
     # Team A's group (R-GR1): the plain user and the guest in it, DraftPro given to it; the other
     # team's group, for the "primary+group_id" cases.
@@ -536,6 +570,8 @@ def _build() -> Matrix:
     GroupProduct.objects.create(group=team_group, product=product).items.set(items)
     other_group = GroupOfTeam.objects.create(team=other_team, name="Viewers")
     foreign = {
+        "endpoint_id": other_endpoint.pk,
+        "delivery_id": other_delivery.pk,
         "job_id": other_job.pk,
         "group_id": other_group.pk,
         "member_id": sibling.pk,
@@ -596,6 +632,9 @@ def _build() -> Matrix:
         "group_id": group.pk,
         "team_group_id": team_group.pk,
         "authenticator_id": authenticator.pk,
+        "endpoint_id": endpoint.pk,
+        "delivery_id": delivery.pk,
+        "webhook_event_id": webhook_event.pk,
         "job_id": job.pk,
         "task_id": task.pk,
         "content_type_id": ContentType.objects.get_for_model(team.__class__).pk,

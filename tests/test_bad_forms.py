@@ -40,6 +40,9 @@ from licensing.subscriptions.models import Assignment, Subscription
 from licensing.teams.forms import USER_GONE
 from licensing.teams.models import Member, Team
 from licensing.teams.services import TEAM_NAME_TOO_LONG
+from licensing.webhooks.models import Endpoint
+from licensing.webhooks.sending import NOT_HTTP, NOT_PUBLIC
+from licensing.webhooks.services import NO_EVENTS
 from tests.conftest import World
 from tests.factories import ProductFactory, ProductItemFactory, SubscriptionFactory
 
@@ -123,6 +126,7 @@ MULTIPLE = team_url("accounts:invite-multiple")
 ROLE = team_url("teams:member-role", member_id=lambda w: w.user.pk)
 BULK = team_url("teams:member-bulk")
 RENAME = team_url("team_settings:team-rename")
+WEBHOOK_ADD = team_url("webhooks:endpoint-add")
 CREATE = team_url("team_settings:team-create")
 ITEMS = team_url(
     "subscriptions:member-product-change", member_id=lambda w: w.user.pk, product_id=lambda w: w.product.pk
@@ -289,6 +293,36 @@ CASES = {
     "rename-nul": Case(RENAME, {"name": NUL}, message=NUL_MESSAGE, kept=NUL),
     "create-10k": Case(CREATE, {"name": LONG}, message=TEAM_NAME_TOO_LONG, kept=LONG),
     "create-nul": Case(CREATE, {"name": NUL}, message=NUL_MESSAGE, kept=NUL),
+    # --- Team settings › Webhooks (R-API4) ---
+    "webhook-url-private": Case(
+        WEBHOOK_ADD,
+        {"url": "http://127.0.0.1/hook", "event_types": ["member.invited"]},
+        message=NOT_PUBLIC % {"host": "127.0.0.1", "address": "127.0.0.1"},
+        kept="http://127.0.0.1/hook",
+    ),
+    "webhook-url-metadata": Case(
+        WEBHOOK_ADD,
+        {"url": "http://169.254.169.254/latest/", "event_types": ["member.invited"]},
+        message=NOT_PUBLIC % {"host": "169.254.169.254", "address": "169.254.169.254"},
+    ),
+    "webhook-url-ftp": Case(
+        WEBHOOK_ADD, {"url": "ftp://hooks.example.com/", "event_types": ["seat.assigned"]}, message=NOT_HTTP
+    ),
+    "webhook-no-events": Case(
+        WEBHOOK_ADD, {"url": "https://hooks.example.com/in", "description": "ERP"}, message=NO_EVENTS, kept="ERP"
+    ),
+    "webhook-unknown-event": Case(
+        WEBHOOK_ADD,
+        {"url": "https://hooks.example.com/in", "event_types": ["nope"]},
+        kept="https://hooks.example.com/in",
+    ),
+    "webhook-url-10k": Case(WEBHOOK_ADD, {"url": LONG, "event_types": ["seat.assigned"]}, kept=LONG),
+    "webhook-url-nul": Case(
+        WEBHOOK_ADD, {"url": "https://a.example\x00/", "event_types": ["seat.assigned"]}, message=NUL_MESSAGE
+    ),
+    "webhook-description-10k": Case(
+        WEBHOOK_ADD, {"url": "https://hooks.example.com/in", "description": LONG, "event_types": ["seat.assigned"]}
+    ),
     # --- Assign items (R-P2, R-P4) ---
     "items-letters": Case(ITEMS, {"items": ["abc"]}),
     "items-huge": Case(ITEMS, {"items": [HUGE_ID]}),
@@ -486,6 +520,7 @@ def state() -> tuple:
         sorted(Group.objects.values_list("pk", "team_id", "name", "description")),
         sorted(GroupMember.objects.values_list("group_id", "member_id")),
         sorted(GroupProduct.objects.values_list("group_id", "product_id")),
+        Endpoint.objects.count(),
     )
 
 

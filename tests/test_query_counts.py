@@ -22,6 +22,7 @@ from licensing.accounts.services import member_invite
 from licensing.subscriptions.models import Assignment, SeatUsage
 from licensing.teams.models import Member
 from licensing.teams.services import member_change_role
+from licensing.webhooks.models import Delivery, Endpoint, Event
 from tests.factories import (
     AssignmentFactory,
     ContractFactory,
@@ -111,6 +112,18 @@ def admin_url(name: str, query: str = "") -> str:
     return reverse(f"admin:{name}") + (f"?{query}" if query else "")
 
 
+def webhook_endpoint(sized: Sized) -> Endpoint:
+    """The small team's webhook endpoint (R-API4), with a delivery per member: the list grows with the team."""
+    endpoint, _ = Endpoint.objects.get_or_create(
+        team=sized.world.team, url="https://hooks.example.com/in", defaults={"event_types": ["member.invited"]}
+    )
+    for n in range(endpoint.deliveries.count(), len(sized.members)):
+        event = Event.objects.create(type="member.invited", team=sized.world.team, payload={"n": n})
+        status = (Delivery.Status.DELIVERED, Delivery.Status.FAILED, Delivery.Status.PENDING)[n % 3]
+        Delivery.objects.create(endpoint=endpoint, event=event, status=status, attempts=1, response_status=200)
+    return endpoint
+
+
 # Each page by a name for the test id, and how to find its address once the small team exists. The
 # objects a page is about (a member, a product, a contract) are the small team's, so that the same
 # address lists more rows once the team grows.
@@ -140,6 +153,8 @@ PORTAL_PAGES = {
     "team settings": lambda s: team_url("team_settings:team-settings", s),
     "move a subscription": lambda s: team_url("team_settings:subscription-move", s),
     "my products": lambda s: reverse("my-products"),
+    "webhooks": lambda s: webhook_endpoint(s) and team_url("webhooks:endpoint-list", s),
+    "a webhook endpoint": lambda s: team_url("webhooks:endpoint-detail", s, endpoint_id=webhook_endpoint(s).pk),
 }
 
 ADMIN_PAGES = {
@@ -153,6 +168,9 @@ ADMIN_PAGES = {
     "admin: assignments": lambda s: admin_url("subscriptions_assignment_changelist"),
     "admin: seat usage": lambda s: admin_url("subscriptions_seatusage_changelist"),
     "admin: activity": lambda s: admin_url("activity_activityevent_changelist"),
+    "admin: webhook endpoints": lambda s: webhook_endpoint(s) and admin_url("webhooks_endpoint_changelist"),
+    "admin: webhook deliveries": lambda s: webhook_endpoint(s) and admin_url("webhooks_delivery_changelist"),
+    "admin: webhook events": lambda s: webhook_endpoint(s) and admin_url("webhooks_event_changelist"),
 }
 
 

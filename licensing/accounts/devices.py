@@ -21,6 +21,7 @@ from licensing.activity.services import event_record
 from licensing.subscriptions.models import Assignment, Product, ProductItem, SeatUsage, Subscription
 from licensing.teams.models import Member, Team
 from licensing.teams.services import require
+from licensing.webhooks.outbox import licence_refused_emit
 from portal.db import service_transaction
 
 # The API in licensing/accounts/api.py is glue around these functions.
@@ -317,6 +318,8 @@ def entitlement_check(*, user: User, product, token: ApiToken | None = None) -> 
     seats = _seats_of_user(user, product, today)
     seated = sorted((seat for seat in seats if seat.held_before < seat.seats), key=lambda seat: seat.order)
     if not seated:
+        # R-API4: the teams' endpoints learn of it: an over-full pool (assigned, beyond the seats) or no seat.
+        licence_refused_emit(user=user, product=product, over_allocated_team_ids={seat.team_id for seat in seats})
         return Entitlement(
             licensed=False,
             product=product.code,

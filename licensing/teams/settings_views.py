@@ -49,6 +49,7 @@ def team_settings(request, team_id: int):
         )
     )
     member_count = team.members.count()
+    primary_or_support = can_require_second_factor(request.user, team)
     context = {
         "team": team,
         "admins": admins,
@@ -56,7 +57,9 @@ def team_settings(request, team_id: int):
         "member_count": member_count,
         "today": timezone.localdate(),
         "is_new": not subscriptions and member_count <= 1,
-        "can_require_second_factor": can_require_second_factor(request.user, team),
+        "can_require_second_factor": primary_or_support,
+        # Webhooks are the same people's (licensing.webhooks.permissions); asked once, one query.
+        "can_manage_webhooks": primary_or_support,
     }
     return render(request, "teams/settings.html", context)
 
