@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "licensing.reports",
     "licensing.webhooks",
     "licensing.jobs",
+    "licensing.integrations",
     "portal",
 ]
 

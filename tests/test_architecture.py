@@ -16,6 +16,7 @@ SERVICE_LAYERS = (
     "licensing.webhooks.outbox",
     "licensing.activity.services",
     "licensing.webhooks.services",
+    "licensing.integrations.services",
     "licensing.accounts.throttle",
     "licensing.accounts.invitations",
     "licensing.groups.seats",

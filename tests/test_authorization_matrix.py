@@ -66,6 +66,7 @@ from licensing.accounts.models import ApiToken, Invitation, new_token
 from licensing.activity.models import ActivityEvent
 from licensing.groups.models import Group as GroupOfTeam
 from licensing.groups.models import GroupMember, GroupProduct
+from licensing.integrations.services import vendor_key_create
 from licensing.jobs.models import Job
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member
@@ -324,6 +325,32 @@ EXPECT: dict[str, Expect] = {
     "api-v1:token_delete": Expect(API, get=405, delete=401, rule="R-S2"),
     "api-v1:device_authorization_create": Expect(API, get=405, post=422, rule="R-ID5"),  # no device name
     "api-v1:entitlement_get": Expect(API, get=401, rule="R-S1"),
+    # The order API (licensing/integrations): a vendor API key, never the session, so every persona
+    # of the portal gets 401 where the method is the operation's, 405 (before any key is looked at)
+    # where it is not. tests/integrations/test_vendor_keys.py tests the keys and each operation's scope.
+    **{
+        f"api-v1:{name}": Expect(API, get=get, post=post, rule="R-API1")
+        for name, get, post in (
+            ("customer_list", 401, 401),  # GET and POST /customers: one address
+            ("customer_create_view", 401, 401),
+            ("customer_get", 401, 405),
+            ("contract_list", 401, 401),
+            ("contract_create_view", 401, 401),
+            ("contract_get", 401, 405),
+            ("contract_manager_change", 405, 401),
+            ("subscription_list", 401, 401),
+            ("subscription_purchase", 401, 401),
+            ("subscription_get", 401, 405),
+            ("subscription_seats_set", 405, 405),  # PUT
+            ("subscription_seats_add", 405, 401),
+            ("subscription_seats_remove", 405, 401),
+            ("subscription_renew_view", 405, 401),
+            ("subscription_cancel_view", 405, 401),
+            ("subscription_terminate_view", 405, 401),
+            ("product_list", 401, 405),
+            ("product_get", 401, 405),
+        )
+    },
     "api-v1:not_found": Expect(API, get=404),
     "api-v1:root_not_found": Expect(API, get=404),
     "api-v1:api-root": Expect(API, get=404),  # the same address as root_not_found, which answers it
@@ -428,6 +455,8 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "subscriptions_assignment": ("assignment_id", {}),
     "subscriptions_seatusage": ("seatusage_id", READ_ONLY),
     "activity_activityevent": ("event_id", READ_ONLY),
+    # A vendor API key is made (its secret shown once) and revoked, never edited or deleted.
+    "integrations_vendorapikey": ("vendorapikey_id", {"delete": 403}),
     # Second factors are set up by their owners; support sees them and removes a lost one.
     "mfa_authenticator": ("authenticator_id", {"add": 403}),
     # Webhooks (R-API4): endpoints are added and deleted through the services; events and deliveries
@@ -603,6 +632,7 @@ def _build() -> Matrix:
         task_id=str(task.pk),
         finished_at=now,
     )
+    vendor_key, _raw = vendor_key_create(name="Web shop", scopes=["orders:read"], expires_days=30)
     # Someone's authenticator app (the invited member, who is none of the personas).
     authenticator = Authenticator.objects.create(user=invited.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     # The reset link of someone who never signs in during the tests (a sign-in changes the token).
@@ -631,6 +661,8 @@ def _build() -> Matrix:
         "dontsendentry_id": dont_send.pk,
         "group_id": group.pk,
         "team_group_id": team_group.pk,
+        "vendorapikey_id": vendor_key.pk,
+        "code": product.code,
         "authenticator_id": authenticator.pk,
         "endpoint_id": endpoint.pk,
         "delivery_id": delivery.pk,
