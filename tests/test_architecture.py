@@ -14,6 +14,7 @@ PACKAGES = ("licensing", "portal")
 SERVICE_LAYERS = (
     "licensing.activity.services",
     "licensing.accounts.throttle",
+    "licensing.accounts.access_tokens",
     "licensing.accounts.invitations",
     "licensing.groups.seats",
     "licensing.teams.services",
