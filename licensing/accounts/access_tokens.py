@@ -161,15 +161,30 @@ def access_token_revoke(*, token: AccessToken, actor) -> AccessToken:
     return token
 
 
+class TokenRefused(Exception):
+    """A token that exists but no longer works: `reason` is "revoked", "expired" or "deactivated"."""
+
+    def __init__(self, reason: str, token: AccessToken) -> None:
+        super().__init__(reason)
+        self.reason, self.token = reason, token
+
+
 def access_token_authenticate(raw: str) -> AccessToken | None:
-    """The active token whose secret is `raw`, with its owner, or None (unknown, revoked, expired, or
-    its owner deactivated). Notes when it was last used, at most once a minute."""
+    """The token whose secret is `raw`, with its owner; None when there is none. TokenRefused when it
+    is revoked, expired, or its owner's account deactivated. Notes when it was last used, at most once
+    a minute."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = AccessToken.objects.active().select_related("user").filter(token_hash=hash_token(raw)).first()
+    token = AccessToken.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
     if token is None:
         return None
     now = timezone.now()
+    if token.revoked_at is not None:
+        raise TokenRefused("revoked", token)
+    if token.expires_at <= now:
+        raise TokenRefused("expired", token)
+    if not token.user.is_active:
+        raise TokenRefused("deactivated", token)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

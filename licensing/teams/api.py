@@ -1,0 +1,437 @@
+"""The team-admin API (issue 21 §3, R-API3), for an admin's scripts: under /api/v1/teams/, in the same
+NinjaAPI and OpenAPI document as the licence API and the order API, tagged "Team admin".
+
+Authenticated by a personal access token (`Authorization: Bearer sk_pat_...`, account menu › API
+tokens; licensing.accounts.access_tokens). A token acts as its owner, and never beyond what the owner
+may do in the portal at that moment:
+
+- the team of the address must be one the owner is an active admin of now (`is_team_admin`, the
+  function the screens ask) and one the token was made for, else 404, as if it did not exist (a
+  token of team A on team B; an owner demoted to user since);
+- a team that requires a second factor of its admins is refused (403) while the owner has none;
+- a read-only token is refused every write (403);
+- every write calls the same service as the screen (`member_invite`, `member_change_role`,
+  `member_delete`, `assignment_create`, ...), which checks `can_manage_members` again, locks the team,
+  writes the activity log (via "API") and sends the same mails.
+
+Every write takes an `Idempotency-Key` header (R-API2, licensing.integrations.idempotency): a retry
+answers what the first answered. Errors are RFC 9457 problem details (licensing.integrations.problems).
+Lists are paged: `page` (from 1) and `size` (at most MAX_PAGE_SIZE), with `count` and `pages`.
+
+This module has the token's door (`team_token`), the helpers its siblings share (`acting_team`,
+`paged`), and the teams and members; seats are in licensing/subscriptions/api.py, Seat Usage in
+licensing/reports/api.py, the activity log in licensing/activity/api.py.
+"""
+
+import json
+from datetime import datetime
+from typing import Literal
+
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema
+from ninja.responses import NinjaJSONEncoder
+from ninja.security import HttpBearer
+
+from licensing.accounts import access_tokens
+from licensing.accounts import services as account_services
+from licensing.accounts.models import AccessToken
+from licensing.integrations import problems
+from licensing.integrations.idempotency import IdempotencyKeyHeader, idempotent
+from licensing.subscriptions.models import Assignment, Product
+from licensing.teams import services
+from licensing.teams.filters import ListStatus, MemberFilter
+from licensing.teams.models import Member, Team
+from licensing.teams.tables import NAME_ORDER, members_for_list
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+
+TOKEN_REVOKED = _("This access token was revoked. Create a new one in the portal: account menu › API tokens.")
+TOKEN_EXPIRED = _("This access token expired on %(date)s. Create a new one in the portal: account menu › API tokens.")
+OWNER_DEACTIVATED = _("The account this access token belongs to is deactivated.")
+TEAM_NOT_FOUND = _("There is no team %(id)s that this token may act on.")
+MEMBER_NOT_FOUND = _("Team %(team)s has no member %(id)s.")
+READ_ONLY = _("This token may only read. Create a token with read and write access to change anything.")
+SECOND_FACTOR = _(
+    "%(team)s requires its admins to sign in with a second factor, and you have none. Set one up in the "
+    "portal (account menu › Two-step sign-in); the token works there again once you have."
+)
+PRODUCT_UNKNOWN = _("Team %(team)s has no product with the code “%(code)s”.")
+
+TAG = "Team admin"
+router = Router(tags=[TAG])
+
+
+# --- The door -----------------------------------------------------------------------------------
+
+
+class TeamToken(HttpBearer):
+    """`Authorization: Bearer sk_pat_...`: a personal access token, or a 401 problem (unknown,
+    revoked, expired, its owner deactivated)."""
+
+    openapi_scheme = "bearer"
+
+    def __call__(self, request: HttpRequest):
+        problems.mark(request)
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, token: str) -> AccessToken | None:
+        try:
+            return access_tokens.access_token_authenticate(token)
+        except access_tokens.TokenRefused as refused:
+            if refused.reason == "revoked":
+                detail = TOKEN_REVOKED
+            elif refused.reason == "expired":
+                detail = TOKEN_EXPIRED % {"date": timezone.localdate(refused.token.expires_at).isoformat()}
+            else:
+                detail = OWNER_DEACTIVATED
+            raise problems.Problem(
+                401, detail, slug=f"token-{refused.reason}", headers={"WWW-Authenticate": "Bearer"}
+            ) from None
+
+
+team_token = TeamToken()
+
+
+def acting_team(request: HttpRequest, team_id: int, *, write: bool = False) -> Team:
+    """The team `team_id` when the request's token may act on it now (R-API3), else a problem: 404
+    for a team it may not act on (there or not: nothing is learnt of other teams), 403 for a team
+    that requires a second factor its owner lacks, 403 for a write with a read-only token."""
+    token: AccessToken = request.auth
+    try:
+        team = access_tokens.token_team(token, team_id)
+    except access_tokens.TeamNotFound:
+        raise problems.Problem(404, TEAM_NOT_FOUND % {"id": team_id}, slug="team-not-found") from None
+    except access_tokens.SecondFactorMissing:
+        raise problems.Problem(403, SECOND_FACTOR % {"team": team_id}, slug="second-factor-required") from None
+    if write and not token.can_write:
+        message = str(READ_ONLY)
+        raise problems.Problem(
+            403,
+            message,
+            slug="token-read-only",
+            errors=[{"field": None, "rule": "TOKEN_READ_ONLY", "message": message}],
+        )
+    return team
+
+
+def refused(status: int, rule: str, message, *, field: str | None = None) -> problems.Problem:
+    """A problem for one broken rule (its code, upper case; the slug is the same in lower case)."""
+    message = str(message)
+    slug = rule.lower().replace("_", "-")
+    return problems.Problem(status, message, slug=slug, errors=[{"field": field, "rule": rule, "message": message}])
+
+
+def actor(request: HttpRequest):
+    """Who acts: the token's owner, as in the portal (the activity log says "via API")."""
+    return request.auth.user
+
+
+def team_member(team: Team, member_id: int, queryset: QuerySet | None = None) -> Member:
+    """A member of `team`; another team's member is 404."""
+    queryset = queryset if queryset is not None else Member.objects.select_related("user", "team")
+    member = queryset.filter(team=team, pk=member_id).first()
+    if member is None:
+        raise problems.Problem(404, MEMBER_NOT_FOUND % {"team": team.pk, "id": member_id}, slug="member-not-found")
+    return member
+
+
+def team_product(team: Team, code: str) -> Product:
+    """A product the team has a subscription or assignments of, by its code; else 404."""
+    product = Product.objects.of_team(team).filter(code=code).prefetch_related("items").first()
+    if product is None:
+        raise problems.Problem(404, PRODUCT_UNKNOWN % {"team": team.pk, "code": code}, slug="product-not-found")
+    return product
+
+
+class PageIn(Schema):
+    page: int = Field(1, ge=1, description="The page, from 1.")
+    size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"Rows a page, at most {MAX_PAGE_SIZE}.")
+
+
+class PageOut(Schema):
+    count: int = Field(description="Rows in all pages.")
+    page: int
+    size: int
+    pages: int = Field(description="The number of pages (0 when there are no rows).")
+
+
+def paged(rows, paging: PageIn, count: int | None = None) -> tuple[list, dict]:
+    """The page `paging` asks of `rows` (a queryset or anything sliceable), and the paging's figures."""
+    count = rows.count() if count is None else count
+    start = (paging.page - 1) * paging.size
+    items = list(rows[start : start + paging.size]) if start < count else []
+    pages = (count + paging.size - 1) // paging.size
+    return items, {"count": count, "page": paging.page, "size": paging.size, "pages": pages}
+
+
+def respond(status: int, body) -> HttpResponse:
+    """An answer made here, JSON as django-ninja renders it (stored as it is by the idempotency of
+    writes)."""
+    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), status=status, content_type="application/json")
+
+
+def errors_of(*statuses: int) -> dict:
+    return problems.responses(*problems.COMMON, *statuses)
+
+
+# --- Teams --------------------------------------------------------------------------------------
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    customer: str
+    role: Literal["primary_admin", "secondary_admin"] = Field(description="The token owner's role in the team.")
+    admins_need_second_factor: bool
+
+
+class TeamListOut(Schema):
+    items: list[TeamOut]
+
+
+@router.get(
+    "/teams",
+    auth=team_token,
+    response={200: TeamListOut, **errors_of()},
+    operation_id="team_list",
+    summary="List the teams the token may act on",
+    description=(
+        "The teams whose admin the token's owner is now, of those the token was made for (R-API3). A team "
+        "where the owner has lost the admin role is no longer listed, nor reachable."
+    ),
+)
+def team_list(request: HttpRequest):
+    token: AccessToken = request.auth
+    teams = access_tokens.token_teams(token).select_related("customer")
+    roles = dict(
+        Member.objects.filter(user=token.user, team__in=teams, status=Member.Status.ACTIVE).values_list("team", "role")
+    )
+    items = [
+        {
+            "id": team.pk,
+            "name": team.name,
+            "customer": team.customer.name,
+            "role": roles[team.pk],
+            "admins_need_second_factor": team.admins_need_second_factor,
+        }
+        for team in teams
+    ]
+    return {"items": items}
+
+
+# --- Members ------------------------------------------------------------------------------------
+
+
+class HeldProductOut(Schema):
+    product: str = Field(description="The product's code.")
+    name: str
+    items: list[str] = Field(description="Codes of the items the member holds.")
+    direct: bool = Field(description="Assigned directly (not only through groups).")
+
+
+class MemberOut(Schema):
+    id: int
+    email: str
+    first_name: str = Field(description="As the team sees it: as invited until the person accepts.")
+    last_name: str
+    role: Literal["primary_admin", "secondary_admin", "user"]
+    is_guest: bool
+    status: Literal["active", "invited", "expired"] = Field(description="expired: the invitation ran out (R-U5).")
+    invited_at: datetime
+    accepted_at: datetime | None
+    products: list[HeldProductOut]
+
+
+class MemberPageOut(PageOut):
+    items: list[MemberOut]
+
+
+class MemberFilterIn(PageIn):
+    q: str = Field("", max_length=200, description="Every word in the first name, last name or e-mail address.")
+    role: Literal["primary_admin", "secondary_admin", "user"] | None = None
+    status: Literal["active", "invited", "expired"] | None = None
+    guests: bool = Field(True, description="false leaves guests out (R-G4).")
+    product: str | None = Field(None, max_length=50, description="Only members holding this product (its code).")
+
+
+def _items_prefetch() -> Prefetch:
+    return Prefetch(
+        "assignments",
+        queryset=Assignment.objects.select_related("product").prefetch_related("items").order_by("product__name", "pk"),
+        to_attr="held",
+    )
+
+
+def member_out(member: Member) -> dict:
+    """A member as the API shows it; `member.held` (the prefetch above) or its assignments read now."""
+    if member.status == Member.Status.ACTIVE:
+        status = ListStatus.ACTIVE
+    else:
+        expires = getattr(member, "invitation_expires_at", None)
+        if expires is None and not hasattr(member, "invitation_expires_at"):
+            latest = member.invitations.order_by("-created_at", "-pk").first()
+            expires = latest.expires_at if latest else None
+        status = ListStatus.EXPIRED if expires is not None and expires <= timezone.now() else ListStatus.INVITED
+    held = getattr(member, "held", None)
+    if held is None:
+        held = list(member.assignments.select_related("product").prefetch_related("items").order_by("product__name"))
+    return {
+        "id": member.pk,
+        "email": member.user.email,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "role": member.role,
+        "is_guest": member.is_guest,
+        "status": status,
+        "invited_at": member.invited_at,
+        "accepted_at": member.accepted_at,
+        "products": [
+            {
+                "product": assignment.product.code,
+                "name": assignment.product.name,
+                "items": sorted(item.code for item in assignment.items.all()),
+                "direct": assignment.direct,
+            }
+            for assignment in held
+        ],
+    }
+
+
+def _member_read(team: Team, member_id: int) -> dict:
+    queryset = members_for_list(team).prefetch_related(_items_prefetch())
+    return member_out(team_member(team, member_id, queryset))
+
+
+@router.get(
+    "/teams/{team_id}/members",
+    auth=team_token,
+    response={200: MemberPageOut, **errors_of(404, 422)},
+    operation_id="member_list",
+    summary="List members",
+    description=(
+        "By User (R-U1): the team's members by name, with their role, guest flag, status and products, a page "
+        "at a time; filtered by search words, role, status, product and guests as in the portal."
+    ),
+)
+def member_list(request: HttpRequest, team_id: int, filters: Query[MemberFilterIn]):
+    team = acting_team(request, team_id)
+    data = {"q": filters.q, "role": filters.role or "", "status": filters.status or ""}
+    data["guests"] = "true" if filters.guests else "false"
+    if filters.product:
+        data["product"] = str(team_product(team, filters.product).pk)
+    filterset = MemberFilter(data, queryset=members_for_list(team), team=team)
+    rows = filterset.qs.order_by(*NAME_ORDER).prefetch_related(_items_prefetch())
+    items, page = paged(rows, filters)
+    return {**page, "items": [member_out(member) for member in items]}
+
+
+@router.get(
+    "/teams/{team_id}/members/{member_id}",
+    auth=team_token,
+    response={200: MemberOut, **errors_of(404)},
+    operation_id="member_get",
+    summary="Get a member",
+)
+def member_get(request: HttpRequest, team_id: int, member_id: int):
+    team = acting_team(request, team_id)
+    return _member_read(team, member_id)
+
+
+class InviteIn(Schema):
+    email: str = Field(max_length=254)
+    first_name: str = Field(max_length=150)
+    last_name: str = Field(max_length=150)
+    is_guest: bool = False
+    products: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Codes of products to assign at once, with all their items (R-U3); each under the seat rules.",
+    )
+
+
+@router.post(
+    "/teams/{team_id}/members",
+    auth=team_token,
+    response={201: MemberOut, **errors_of(400, 404, 409, 422, 429)},
+    operation_id="member_invite",
+    summary="Invite a member",
+    description=(
+        "Invites one person (R-U2, R-T5), who gets the invitation mail (R-U4); an address with an account uses "
+        "it (R-U7). Products are assigned at once, each under the seat rules (R-SE1): if one cannot be, nothing "
+        "is written (422). The portal's limits of invitations per admin and per team apply (429). Takes an "
+        "Idempotency-Key (R-API2)."
+    ),
+)
+@idempotent
+def member_invite(request: HttpRequest, team_id: int, payload: InviteIn, idempotency_key: IdempotencyKeyHeader):
+    team = acting_team(request, team_id, write=True)
+    products = [team_product(team, code) for code in dict.fromkeys(payload.products)]
+    member = account_services.member_invite(
+        team=team,
+        email=payload.email,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        products=products,
+        is_guest=payload.is_guest,
+        actor=actor(request),
+    )
+    return respond(201, MemberOut.model_validate(_member_read(team, member.pk)).model_dump(mode="json"))
+
+
+class RoleIn(Schema):
+    role: Literal["primary_admin", "secondary_admin", "user"] | None = Field(
+        None,
+        description="Only a secondary admin becomes primary admin; the former one becomes secondary (R-PA2, R-PA3).",
+    )
+    is_guest: bool | None = Field(None, description="Admins are never guests (R-G3).")
+
+
+@router.patch(
+    "/teams/{team_id}/members/{member_id}",
+    auth=team_token,
+    response={200: MemberOut, **errors_of(400, 404, 409, 422)},
+    operation_id="member_change_role",
+    summary="Change a member's role or guest flag",
+    description=(
+        "Change role (R-SA1, R-PA2, R-PA3, R-G2, R-G3), as the portal's dialog: the primary admin's role changes "
+        "only by making a secondary admin primary (R-PA1); the contract manager stays (R-PA4). Takes an "
+        "Idempotency-Key (R-API2)."
+    ),
+)
+@idempotent
+def member_change_role(
+    request: HttpRequest, team_id: int, member_id: int, payload: RoleIn, idempotency_key: IdempotencyKeyHeader
+):
+    team = acting_team(request, team_id, write=True)
+    member = team_member(team, member_id)
+    services.member_change_role(
+        member=member, role=payload.role or member.role, is_guest=payload.is_guest, actor=actor(request)
+    )
+    return respond(200, MemberOut.model_validate(_member_read(team, member.pk)).model_dump(mode="json"))
+
+
+class DeletedOut(Schema):
+    products: list[str] = Field(description="Names of the products the person lost in this team.")
+
+
+@router.delete(
+    "/teams/{team_id}/members/{member_id}",
+    auth=team_token,
+    response={200: DeletedOut, **errors_of(400, 404, 409, 422)},
+    operation_id="member_delete",
+    summary="Delete a member",
+    description=(
+        "Removes the person from the team with every seat of theirs in it (R-D1); the account and their other "
+        "teams stay. An admin is refused until their role is User (R-D2, 422). Takes an Idempotency-Key (R-API2)."
+    ),
+)
+@idempotent
+def member_delete(request: HttpRequest, team_id: int, member_id: int, idempotency_key: IdempotencyKeyHeader):
+    team = acting_team(request, team_id, write=True)
+    member = team_member(team, member_id)
+    lost = services.member_delete(member=member, actor=actor(request))
+    return respond(200, {"products": lost})
