@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "licensing.activity",
     "licensing.groups",
     "licensing.reports",
+    "licensing.integrations",
     "portal",
 ]
 

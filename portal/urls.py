@@ -3,8 +3,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from licensing.accounts.api import api
+from licensing.accounts.api import api, not_found_router
+from licensing.integrations.api import integrations_mount
 from portal import views
+
+# The integration APIs (issue 21) in the same NinjaAPI and OpenAPI document as the licence API, and
+# after them the JSON 404 of every other address under /api/v1/ (it matches any).
+integrations_mount(api)
+api.add_router("", not_found_router)
 
 # The Django admin signs in through the portal's sign-in: the same throttle and second factor.
 admin.site.login = views.admin_login

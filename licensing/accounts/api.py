@@ -40,7 +40,7 @@ from django.urls import register_converter, reverse
 from django.urls.converters import PathConverter
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from ninja import Body, Field, NinjaAPI, Schema
+from ninja import Body, Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.parser import Parser
@@ -480,12 +480,17 @@ def entitlement_get(request: HttpRequest, product_code: str):
         return devices.entitlement_check(user=token.user, product=product, token=token)
 
 
-# Last: any other address under /api/v1/ is a JSON 404 like the API's others, not Django's HTML page.
-@api.api_operation(METHODS, "/{api_any:rest}", include_in_schema=False)
+# Any other address under /api/v1/ is a JSON 404 like the API's others, not Django's HTML page. A
+# router of its own, which portal/urls.py adds to the API after every other (the integration APIs'
+# routers): Django takes the first pattern that matches, and this one matches everything.
+not_found_router = Router()
+
+
+@not_found_router.api_operation(METHODS, "/{api_any:rest}", include_in_schema=False)
 def not_found(request: HttpRequest, rest: str):
     return _error(request, 404, NOT_FOUND)
 
 
-@api.api_operation(METHODS, "/", include_in_schema=False)
+@not_found_router.api_operation(METHODS, "/", include_in_schema=False)
 def root_not_found(request: HttpRequest):
     return _error(request, 404, NOT_FOUND)
