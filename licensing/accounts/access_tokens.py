@@ -76,7 +76,7 @@ def _clean_name(name: str) -> str:
 
 def _end_of(day: date) -> datetime:
     """The token works through the whole of its last day, in the portal's time zone."""
-    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return timezone.make_aware(datetime.combine(day, time.max))
 
 
 def _log(action: str, token: AccessToken, teams: Iterable[Team], actor, *, before=None, after=None) -> None:
@@ -135,7 +135,7 @@ def access_token_create(
         token,
         chosen,
         user,
-        after={"token": f"{token.prefix}…", "access": access.value, "token_expires": token.expires_at.isoformat()},
+        after={"token": f"{token.prefix}…", "access": access.value, "token_expires": expires_on.isoformat()},
     )
     return token, raw
 

@@ -78,7 +78,7 @@ FIELDS = {
     "direct": (_("Assigned directly"), "yes_no"),
     "token": (_("Access token"), "plain"),
     "access": (_("Access"), "access"),
-    "token_expires": (_("Token expires"), "moment"),
+    "token_expires": (_("Token expires"), "day"),
 }
 FIELD_ORDER = {key: n for n, key in enumerate(FIELDS)}
 

@@ -144,7 +144,7 @@ def validation_errors(error: ValidationError) -> list[dict]:
         found.append(
             {
                 "field": None if field in (None, "__all__") else field,
-                "rule": (item.code or error.code or "invalid").upper(),
+                "rule": (item.code or getattr(error, "code", None) or "invalid").upper(),
                 "message": str(message),
             }
         )

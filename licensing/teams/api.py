@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.db.models import Prefetch, QuerySet
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -370,15 +371,20 @@ class InviteIn(Schema):
 def member_invite(request: HttpRequest, team_id: int, payload: InviteIn, idempotency_key: IdempotencyKeyHeader):
     team = acting_team(request, team_id, write=True)
     products = [team_product(team, code) for code in dict.fromkeys(payload.products)]
-    member = account_services.member_invite(
-        team=team,
-        email=payload.email,
-        first_name=payload.first_name,
-        last_name=payload.last_name,
-        products=products,
-        is_guest=payload.is_guest,
-        actor=actor(request),
-    )
+    try:
+        member = account_services.member_invite(
+            team=team,
+            email=payload.email,
+            first_name=payload.first_name,
+            last_name=payload.last_name,
+            products=products,
+            is_guest=payload.is_guest,
+            actor=actor(request),
+        )
+    except ValidationError as error:
+        if getattr(error, "code", None) == "invitation_limit":  # the portal's limits (invitations_allow)
+            raise refused(429, "INVITATION_LIMIT", error.messages[0]) from None
+        raise
     return respond(201, MemberOut.model_validate(_member_read(team, member.pk)).model_dump(mode="json"))
 
 
