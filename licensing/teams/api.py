@@ -27,8 +27,8 @@ import json
 from datetime import datetime
 from typing import Literal
 
-from django.db.models import Prefetch, QuerySet
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -211,17 +211,30 @@ def team_list(request: HttpRequest):
     roles = dict(
         Member.objects.filter(user=token.user, team__in=teams, status=Member.Status.ACTIVE).values_list("team", "role")
     )
-    items = [
-        {
-            "id": team.pk,
-            "name": team.name,
-            "customer": team.customer.name,
-            "role": roles[team.pk],
-            "admins_need_second_factor": team.admins_need_second_factor,
-        }
-        for team in teams
-    ]
-    return {"items": items}
+    return {"items": [_team_out(team, roles[team.pk]) for team in teams]}
+
+
+def _team_out(team: Team, role: str) -> dict:
+    return {
+        "id": team.pk,
+        "name": team.name,
+        "customer": team.customer.name,
+        "role": role,
+        "admins_need_second_factor": team.admins_need_second_factor,
+    }
+
+
+@router.get(
+    "/teams/{team_id}",
+    auth=team_token,
+    response={200: TeamOut, **errors_of(404)},
+    operation_id="team_get",
+    summary="Get a team",
+)
+def team_get(request: HttpRequest, team_id: int):
+    team = acting_team(request, team_id)
+    role = Member.objects.filter(user=request.auth.user, team=team).values_list("role", flat=True).get()
+    return _team_out(Team.objects.select_related("customer").get(pk=team.pk), role)
 
 
 # --- Members ------------------------------------------------------------------------------------

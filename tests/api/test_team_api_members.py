@@ -9,7 +9,7 @@ from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create
 from licensing.teams.models import Member
-from tests.api.team_api import assert_problem, team_api  # noqa: F401
+from tests.api.team_api import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,9 @@ def test_members_listed_by_name_with_their_products(team_api, world):
     names = [row["last_name"] for row in body["items"]]
     assert names == sorted(names, key=str.lower)
     user = next(row for row in body["items"] if row["id"] == world.user.pk)
-    assert user["products"] == [{"product": "draftpro", "name": "DraftPro", "items": ["draftpro-desktop"], "direct": True}]
+    assert user["products"] == [
+        {"product": "draftpro", "name": "DraftPro", "items": ["draftpro-desktop"], "direct": True}
+    ]
     invited = next(row for row in body["items"] if row["id"] == world.invited.pk)
     assert invited["status"] == "invited"
 

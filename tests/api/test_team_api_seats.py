@@ -6,7 +6,7 @@ from django.core import mail
 
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create
-from tests.api.team_api import assert_problem, team_api  # noqa: F401
+from tests.api.team_api import assert_problem
 
 pytestmark = pytest.mark.django_db
 
