@@ -76,9 +76,9 @@ def access_token_create(request):
 
 
 @login_required
-def access_token_revoke(request, token_id: int):
+def access_token_revoke(request, access_token_id: int):
     """ "Revoke" → "Revoke token": it stops working at once. Someone else's token is not found."""
-    token = get_object_or_404(AccessToken.objects.filter(user=request.user), pk=token_id)
+    token = get_object_or_404(AccessToken.objects.filter(user=request.user), pk=access_token_id)
     errors = []
     if request.method == "POST":
         try:

@@ -163,7 +163,7 @@ def test_revoke_asks_then_stops_the_token(client, world):
         expires_on=timezone.localdate() + timedelta(days=9),
     )
     client.force_login(world.primary.user)
-    url = reverse("accounts:access-token-revoke", kwargs={"token_id": token.pk})
+    url = reverse("accounts:access-token-revoke", kwargs={"access_token_id": token.pk})
     assert "Revoke “Old”?" in client.get(url, headers=HTMX).content.decode()
     response = client.post(url, headers=HTMX)
     assert response.status_code == 204
@@ -185,7 +185,7 @@ def test_someone_elses_token_is_not_found(client, world):
         expires_on=timezone.localdate() + timedelta(days=9),
     )
     client.force_login(world.secondary.user)
-    url = reverse("accounts:access-token-revoke", kwargs={"token_id": token.pk})
+    url = reverse("accounts:access-token-revoke", kwargs={"access_token_id": token.pk})
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 404
     token.refresh_from_db()
