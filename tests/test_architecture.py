@@ -13,6 +13,7 @@ PACKAGES = ("licensing", "portal")
 # The writes, from the bottom up: each may import the ones before it, never one after it.
 SERVICE_LAYERS = (
     "licensing.activity.services",
+    "licensing.integrations.services",
     "licensing.accounts.throttle",
     "licensing.accounts.access_tokens",
     "licensing.accounts.invitations",

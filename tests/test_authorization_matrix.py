@@ -64,6 +64,7 @@ from mailer.models import DontSendEntry, Message, MessageLog
 from licensing.accounts.access_tokens import access_token_create
 from licensing.accounts.models import ApiToken, Invitation, new_token
 from licensing.activity.models import ActivityEvent
+from licensing.integrations.services import vendor_key_create
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member
 from tests.factories import (
@@ -316,13 +317,39 @@ EXPECT: dict[str, Expect] = {
     "api-v1:member_get": token_api(get=401, rule="R-API3"),
     "api-v1:member_change_role": token_api(get=401, delete=401, rule="R-API3, R-PA2, R-SA1"),
     "api-v1:member_delete": token_api(get=401, delete=401, rule="R-API3, R-D1"),
-    "api-v1:product_list": token_api(get=401, rule="R-API3, R-BP1"),
+    "api-v1:team_product_list": token_api(get=401, rule="R-API3, R-BP1"),
     "api-v1:member_product_assign": token_api(get=405, post=401, rule="R-API3, R-P1"),
     "api-v1:member_product_change": token_api(get=405, delete=401, rule="R-API3, R-P4"),
     "api-v1:member_product_unassign": token_api(get=405, delete=401, rule="R-API3, R-P4"),
     "api-v1:seat_usage_get": token_api(get=401, rule="R-API3, R-R3"),
     "api-v1:seat_usage_users": token_api(get=401, rule="R-API3, R-R3"),
     "api-v1:activity_list": token_api(get=401, rule="R-API3, R-R3"),
+    # The order API (licensing/integrations): a vendor API key, never the session, so every persona
+    # of the portal gets 401 where the method is the operation's, 405 (before any key is looked at)
+    # where it is not. tests/integrations/test_vendor_keys.py tests the keys and each operation's scope.
+    **{
+        f"api-v1:{name}": Expect(API, get=get, post=post, rule="R-API1")
+        for name, get, post in (
+            ("customer_list", 401, 401),  # GET and POST /customers: one address
+            ("customer_create_view", 401, 401),
+            ("customer_get", 401, 405),
+            ("contract_list", 401, 401),
+            ("contract_create_view", 401, 401),
+            ("contract_get", 401, 405),
+            ("contract_manager_change", 405, 401),
+            ("subscription_list", 401, 401),
+            ("subscription_purchase", 401, 401),
+            ("subscription_get", 401, 405),
+            ("subscription_seats_set", 405, 405),  # PUT
+            ("subscription_seats_add", 405, 401),
+            ("subscription_seats_remove", 405, 401),
+            ("subscription_renew_view", 405, 401),
+            ("subscription_cancel_view", 405, 401),
+            ("subscription_terminate_view", 405, 401),
+            ("product_list", 401, 405),
+            ("product_get", 401, 405),
+        )
+    },
     "api-v1:not_found": Expect(API, get=404),
     "api-v1:root_not_found": Expect(API, get=404),
     "api-v1:api-root": Expect(API, get=404),  # the same address as root_not_found, which answers it
@@ -416,6 +443,8 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "subscriptions_assignment": ("assignment_id", {}),
     "subscriptions_seatusage": ("seatusage_id", READ_ONLY),
     "activity_activityevent": ("event_id", READ_ONLY),
+    # A vendor API key is made (its secret shown once) and revoked, never edited or deleted.
+    "integrations_vendorapikey": ("vendorapikey_id", {"delete": 403}),
     # Second factors are set up by their owners; support sees them and removes a lost one.
     "mfa_authenticator": ("authenticator_id", {"add": 403}),
 }
@@ -535,6 +564,7 @@ def _build() -> Matrix:
     message_log = MessageLog.objects.create(when_added=now, priority="2", result="1", log_message="sent")
     dont_send = DontSendEntry.objects.create(to_address="nobody@example.com", when_added=now)
     group = Group.objects.create(name="Support")
+    vendor_key, _raw = vendor_key_create(name="Web shop", scopes=["orders:read"], expires_days=30)
     # Someone's authenticator app (the invited member, who is none of the personas).
     authenticator = Authenticator.objects.create(user=invited.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     # The reset link of someone who never signs in during the tests (a sign-in changes the token).
@@ -563,6 +593,8 @@ def _build() -> Matrix:
         "messagelog_id": message_log.pk,
         "dontsendentry_id": dont_send.pk,
         "group_id": group.pk,
+        "vendorapikey_id": vendor_key.pk,
+        "code": product.code,
         "authenticator_id": authenticator.pk,
         "content_type_id": ContentType.objects.get_for_model(team.__class__).pk,
         "app_label": "teams",

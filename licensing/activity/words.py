@@ -60,6 +60,7 @@ FIELDS = {
     "contract": (_("Contract"), "plain"),
     "plan": (_("Plan"), "plan"),
     "seats": (_("Seats"), "plain"),
+    "term_start": (_("Term starts"), "day"),
     "term_end": (_("Term ends"), "day"),
     "manager": (_("Contract manager"), "plain"),
     "team": (_("Team"), "plain"),

@@ -26,7 +26,7 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig, ValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, NinjaAPI, Schema
@@ -47,7 +47,9 @@ BODY_NOT_JSON = _("The request could not be read: its body must be a JSON object
 BODY_NOT_JSON_TYPE = _("The request must be sent as JSON, with the header “Content-Type: application/json”.")
 BODY_TOO_LARGE = _("The request is larger than the service accepts.")
 UNAVAILABLE = _("The service cannot reach its database for a moment. Try again shortly.")
-RULE_BROKEN = _("The request breaks a rule: %(message)s")
+CONFLICT = _("Someone changed the same thing at this very moment. Try again.")
+# Rules whose breach is a conflict with the state of things rather than a request that is wrong.
+CONFLICT_RULES = frozenset({"BUSY", "CONTRACT_EXISTS"})
 
 
 class FieldProblem(Schema):
@@ -154,8 +156,9 @@ def validation_errors(error: ValidationError) -> list[dict]:
 def _rule_broken(request: HttpRequest, error: ValidationError) -> HttpResponse:
     errors = validation_errors(error)
     rules = {item["rule"] for item in errors}
-    # A conflict the service could not resolve by running again (portal.db.SERVICE_BUSY): retry.
-    status = 409 if rules == {"BUSY"} else 422
+    # A conflict: the service could not resolve it by running again (portal.db.SERVICE_BUSY; retry), or
+    # what is asked exists already.
+    status = 409 if rules and rules <= CONFLICT_RULES else 422
     slug = errors[0]["rule"].lower().replace("_", "-") if len(rules) == 1 else "rules-broken"
     return problem_response(request, status, errors[0]["message"] if errors else str(error), slug=slug, errors=errors)
 
@@ -203,6 +206,7 @@ def _handlers() -> dict:
         HttpError: _http_error,
         RequestDataTooBig: lambda request, exc: problem_response(request, 413, BODY_TOO_LARGE, slug="body-too-large"),
         ValidationError: _rule_broken,
+        IntegrityError: lambda request, exc: problem_response(request, 409, CONFLICT, slug="conflict"),
         OperationalError: _unavailable,
         InterfaceError: _unavailable,
     }
@@ -232,6 +236,30 @@ def install(api: NinjaAPI) -> None:
             return previous(request, exc)
 
         api.add_exception_handler(exc_class, either)
+    _problem_media_types(api)
+
+
+def api_of() -> NinjaAPI:
+    """The API `install` was given."""
+    return _api
+
+
+def _problem_media_types(api: NinjaAPI) -> None:
+    """The OpenAPI document says `application/problem+json` for the answers that are problem details
+    (django-ninja writes application/json for every answer)."""
+    original = api.get_openapi_schema
+
+    def get_openapi_schema(*args, **kwargs):
+        schema = original(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for answer in operation.get("responses", {}).values():
+                    media = answer.get("content", {}).get("application/json")
+                    if media and media.get("schema", {}).get("$ref", "").endswith("/ProblemOut"):
+                        answer["content"] = {CONTENT_TYPE: media}
+        return schema
+
+    api.get_openapi_schema = get_openapi_schema
 
 
 def exception_response(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -56,11 +56,11 @@ class ProductListOut(Schema):
     "/teams/{team_id}/products",
     auth=team_token,
     response={200: ProductListOut, **errors_of(404)},
-    operation_id="product_list",
+    operation_id="team_product_list",
     summary="List the team's products and seats",
     description="By Product (R-BP1): each product the team has, its seats purchased, assigned and free, its items.",
 )
-def product_list(request: HttpRequest, team_id: int):
+def team_product_list(request: HttpRequest, team_id: int):
     team = acting_team(request, team_id)
     today = timezone.localdate()
     product = OuterRef("pk")

@@ -181,6 +181,8 @@ class Subscription(models.Model):
         blank=True,
         help_text=_("The BIM/collaboration site this subscription is linked to, if any."),
     )
+    # Cancelled by the customer (the order system): it runs to the end of its term and is not renewed.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -8,7 +8,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from licensing.accounts.services import member_invite
+from licensing.accounts.services import member_invite, person_clean, user_get_or_create
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
 from licensing.groups.seats import waiting_seat
@@ -29,6 +29,9 @@ from .services import (
 )
 
 CONTRACT_OF_OTHER_CUSTOMER = _("Contract %(number)s belongs to another customer.")
+CONTRACT_NUMBER_REQUIRED = _("Enter the contract number.")
+CONTRACT_NUMBER_TOO_LONG = _("A contract number can be at most 40 characters.")
+CONTRACT_EXISTS = _("There is already a contract %(number)s.")
 
 
 def _ensure_admin(team: Team, user, role: str) -> Member:
@@ -84,11 +87,8 @@ def purchase_record(
             raise ValidationError({"contract_number": [CONTRACT_OF_OTHER_CUSTOMER % {"number": contract_number}]})
         team = contract.team
     else:
-        team = Team.objects.filter(customer=customer).order_by("-created_at", "-pk").first()
-        if team is None:
-            team = team_create(customer=customer, name=default_team_name(manager), primary_admin=manager)
-            new_team = True
-        contract = Contract.objects.create(customer=customer, number=contract_number, manager=manager, team=team)
+        contract, new_team = _contract_new(customer, contract_number, manager)
+        team = contract.team
     lock_teams(team)
     if not new_team:
         has_primary = Member.objects.filter(team=team, role=Member.Role.PRIMARY_ADMIN).exists()
@@ -126,6 +126,61 @@ def purchase_record(
         assignment_create(member=owner_member, product=product, actor=None)
     waiting_seat(team, product, actor)  # R-GR5: the seats bought seat the members waiting
     return subscription
+
+
+def _contract_new(customer: Customer, number: str, manager) -> tuple[Contract, bool]:
+    """A new contract: in the team the customer created last, or in a new team named after the
+    contract manager, its primary admin, for a customer's first contract (R-T7, R-T2). Whether the
+    team is new."""
+    team = Team.objects.filter(customer=customer).order_by("-created_at", "-pk").first()
+    if team is None:
+        team = team_create(customer=customer, name=default_team_name(manager), primary_admin=manager)
+        return Contract.objects.create(customer=customer, number=number, manager=manager, team=team), True
+    return Contract.objects.create(customer=customer, number=number, manager=manager, team=team), False
+
+
+def contract_manager_get_or_create(*, email: str, first_name: str, last_name: str):
+    """The account of a contract manager the order system names, made (without a password) if there
+    is none: the address and names checked as every invitation checks them (`person_clean`)."""
+    try:
+        email, first_name, last_name = person_clean(email, first_name, last_name)
+    except ValidationError as error:
+        raise ValidationError({f"manager.{field}": messages for field, messages in error.error_dict.items()}) from error
+    user, _created = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
+    return user
+
+
+@service_transaction
+def contract_create(*, customer: Customer, number: str, manager, actor=None) -> Contract:
+    """A new contract of `customer` with its contract manager, before anything is bought on it (the
+    order system). Its team: the customer's first contract creates one, named after the contract
+    manager, who becomes its primary admin and is invited (R-T2, R-SA3); another contract goes to the
+    team the customer created last (R-T7), where the contract manager becomes an admin (primary if
+    the team has none, else secondary, R-SA3)."""
+    number = (number or "").strip()
+    if not number:
+        raise ValidationError({"number": [ValidationError(CONTRACT_NUMBER_REQUIRED, code="required")]})
+    if len(number) > Contract._meta.get_field("number").max_length:
+        raise ValidationError({"number": [ValidationError(CONTRACT_NUMBER_TOO_LONG, code="too_long")]})
+    if Contract.objects.filter(number=number).exists():
+        message = CONTRACT_EXISTS % {"number": number}
+        raise ValidationError({"number": [ValidationError(message, code="contract_exists")]})
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()  # one first team per customer
+    contract, new_team = _contract_new(customer, number, manager)
+    team = contract.team
+    lock_teams(team)
+    if not new_team:
+        has_primary = Member.objects.filter(team=team, role=Member.Role.PRIMARY_ADMIN).exists()
+        _ensure_admin(team, manager, Member.Role.SECONDARY_ADMIN if has_primary else Member.Role.PRIMARY_ADMIN)
+    event_record(
+        action=ActivityEvent.Action.CONTRACT_ADDED,
+        actor=actor,
+        team=team,
+        target_user=manager,
+        target=contract.number,
+        after={"contract": contract.number, "manager": manager.email},
+    )
+    return contract
 
 
 @service_transaction

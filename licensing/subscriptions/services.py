@@ -72,6 +72,9 @@ SEATS_BELOW_ASSIGNED = ngettext_lazy(
     "over",
 )
 TERM_INVALID = _("The term cannot end before it starts.")
+SEATS_REMOVE_AT_LEAST_ONE = _("Remove at least one seat.")
+SEATS_REMOVE_TOO_MANY = _("The subscription has %(seats)d seats; %(remove)d cannot be removed.")
+SUBSCRIPTION_ENDED = _("The subscription ended on %(end)s.")
 RENEWAL_NOT_LATER = _("A renewal must end after the current term, which ends on %(end)s.")
 MOVE_SAME_TEAM = _("This subscription already belongs to %(team)s.")
 MOVE_OTHER_CUSTOMER = _("A subscription can only move between teams of the same company.")
@@ -424,21 +427,16 @@ def subscription_set_seats(
         remaining = seats_purchased(team, product) - subscription.seats + seats
         assigned = seats_assigned(team, product)
         if assigned > remaining:
-            raise ValidationError(
-                {
-                    "seats": [
-                        SEATS_BELOW_ASSIGNED
-                        % {
-                            "team": team.name,
-                            "assigned": assigned,
-                            "product": product.name,
-                            "seats": remaining,
-                            "over": assigned - remaining,
-                        }
-                    ]
-                },
-                code="over_allocation",
-            )
+            numbers = {
+                "team": team.name,
+                "assigned": assigned,
+                "product": product.name,
+                "seats": remaining,
+                "over": assigned - remaining,
+            }
+            # The code names the rule for the order API's problem details (SEATS_BELOW_ASSIGNED).
+            error = ValidationError(SEATS_BELOW_ASSIGNED % numbers, code="seats_below_assigned")
+            raise ValidationError({"seats": [error]}, code="over_allocation")
     old = subscription.seats
     subscription.seats = seats
     subscription.save(update_fields=["seats"])
@@ -467,7 +465,8 @@ def subscription_renew(*, subscription: Subscription, term_end: date, actor=None
         raise ValidationError({"term_end": [error]})
     old = subscription.term_end
     subscription.term_end = term_end
-    subscription.save(update_fields=["term_end"])
+    subscription.cancelled_at = None  # renewed: no longer ending at the end of its term
+    subscription.save(update_fields=["term_end", "cancelled_at"])
     waiting_seat(subscription.team, subscription.product, actor)  # a term that ended may be running again
     event_record(
         action=ActivityEvent.Action.SUBSCRIPTION_RENEWED,
@@ -477,6 +476,78 @@ def subscription_renew(*, subscription: Subscription, term_end: date, actor=None
         target=str(subscription),
         before={"term_end": old.isoformat()},
         after={"term_end": term_end.isoformat()},
+    )
+    return subscription
+
+
+@service_transaction
+def subscription_remove_seats(
+    *, subscription: Subscription, seats: int, allow_over_allocation: bool = False, actor=None
+) -> Subscription:
+    """Fewer seats on a subscription (the order system: seats given back). Below what the team has
+    assigned it is refused with the numbers (SEATS_BELOW_ASSIGNED) unless the over-allocation is
+    allowed on purpose, which By Product then shows."""
+    if seats <= 0:
+        raise ValidationError({"seats": [ValidationError(SEATS_REMOVE_AT_LEAST_ONE, code="seats_at_least_one")]})
+    subscription = _lock_subscription_and_team(subscription)
+    if seats > subscription.seats:
+        message = SEATS_REMOVE_TOO_MANY % {"seats": subscription.seats, "remove": seats}
+        raise ValidationError({"seats": [ValidationError(message, code="seats_negative")]})
+    return subscription_set_seats(
+        subscription=subscription,
+        seats=subscription.seats - seats,
+        allow_over_allocation=allow_over_allocation,
+        actor=actor,
+    )
+
+
+@service_transaction
+def subscription_cancel(*, subscription: Subscription, actor=None) -> Subscription:
+    """The customer cancels: the subscription runs to the end of its term and is not renewed. A
+    renewal afterwards takes the cancellation back. Cancelling again changes nothing."""
+    subscription = _lock_subscription_and_team(subscription)
+    if subscription.cancelled_at is not None:
+        return subscription
+    if subscription.term_end < timezone.localdate():
+        message = SUBSCRIPTION_ENDED % {"end": subscription.term_end.isoformat()}
+        raise ValidationError(message, code="subscription_ended")
+    subscription.cancelled_at = timezone.now()
+    subscription.save(update_fields=["cancelled_at"])
+    event_record(
+        action=ActivityEvent.Action.SUBSCRIPTION_CANCELLED,
+        actor=actor,
+        team=subscription.team,
+        product=subscription.product,
+        target=str(subscription),
+        after={"term_end": subscription.term_end.isoformat()},
+    )
+    return subscription
+
+
+@service_transaction
+def subscription_terminate(*, subscription: Subscription, actor=None) -> Subscription:
+    """The subscription ends now (a refund, a breach of contract): its term ends yesterday, so that its
+    seats stop counting today (R-SE1). A term that had not started yet ends before it starts: it
+    starts and ends yesterday. The assignments stay; By Product shows the team over its seats, and the
+    licence check seats the longest-held first within whatever seats remain."""
+    subscription = _lock_subscription_and_team(subscription)
+    today = timezone.localdate()
+    if subscription.term_end < today:
+        message = SUBSCRIPTION_ENDED % {"end": subscription.term_end.isoformat()}
+        raise ValidationError(message, code="subscription_ended")
+    before = {"term_start": subscription.term_start.isoformat(), "term_end": subscription.term_end.isoformat()}
+    subscription.term_end = today - timedelta(days=1)
+    subscription.term_start = min(subscription.term_start, subscription.term_end)
+    subscription.cancelled_at = subscription.cancelled_at or timezone.now()
+    subscription.save(update_fields=["term_start", "term_end", "cancelled_at"])
+    event_record(
+        action=ActivityEvent.Action.SUBSCRIPTION_TERMINATED,
+        actor=actor,
+        team=subscription.team,
+        product=subscription.product,
+        target=str(subscription),
+        before=before,
+        after={"term_start": subscription.term_start.isoformat(), "term_end": subscription.term_end.isoformat()},
     )
     return subscription
 

@@ -44,6 +44,9 @@ FORMULA = _(
     "Type the plain text instead."
 )
 TEAM_NAME_LABEL = _("Team name")
+CUSTOMER_NAME_REQUIRED = _("Enter the customer's name.")
+CUSTOMER_NAME_TOO_LONG = _("A customer's name can be at most 200 characters.")
+CUSTOMER_NAME_LABEL = _("Customer name")
 
 
 def require(allowed: bool) -> None:
@@ -79,6 +82,22 @@ def _clean_team_name(name: str) -> str:
         raise ValidationError(TEAM_NAME_TOO_LONG, code="name_too_long")
     validate_not_formula(name, label=TEAM_NAME_LABEL)
     return name
+
+
+@service_transaction
+def customer_create(*, name: str, actor=None) -> Customer:
+    """A new customer (a company), before its first contract (the order system, support staff). It has
+    no team yet: its first contract makes one (R-T2), so there is no team's activity log to write to."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": [ValidationError(CUSTOMER_NAME_REQUIRED, code="required")]})
+    if len(name) > 200:
+        raise ValidationError({"name": [ValidationError(CUSTOMER_NAME_TOO_LONG, code="too_long")]})
+    try:
+        validate_not_formula(name, label=CUSTOMER_NAME_LABEL)
+    except ValidationError as error:
+        raise ValidationError({"name": [error]}) from error
+    return Customer.objects.create(name=name)
 
 
 def default_team_name(user) -> str:

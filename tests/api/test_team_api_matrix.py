@@ -35,7 +35,7 @@ OPERATIONS = [
     ),
     ("member_change_role", "patch", "/teams/{team}/members/{user}", {"is_guest": True}, 200, WRITE),
     ("member_delete", "delete", "/teams/{team}/members/{user}", None, 200, WRITE),
-    ("product_list", "get", "/teams/{team}/products", None, 200, READ),
+    ("team_product_list", "get", "/teams/{team}/products", None, 200, READ),
     ("member_product_assign", "post", "/teams/{team}/members/{guest}/products", {"product": "draftpro"}, 201, WRITE),
     (
         "member_product_change",
