@@ -176,7 +176,9 @@ def respond(status: int, body) -> HttpResponse:
 
 
 def errors_of(*statuses: int) -> dict:
-    return problems.responses(*problems.COMMON, *statuses)
+    """The problems an operation answers, for the OpenAPI document: those of every operation with a
+    token, 422 for an argument that is not valid (a team id that is no number), and `statuses`."""
+    return problems.responses(*problems.COMMON, 422, *statuses)
 
 
 # --- Teams --------------------------------------------------------------------------------------
