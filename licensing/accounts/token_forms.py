@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.accounts.access_tokens import expiry_latest
 from licensing.accounts.models import AccessToken
 from licensing.teams.models import Team
+from portal.fields import ModelMultipleChoiceField
 
 ALL_TEAMS, CHOSEN_TEAMS = "all", "chosen"
 DEFAULT_DAYS = 90
@@ -32,7 +33,7 @@ class AccessTokenForm(forms.Form):
         initial=CHOSEN_TEAMS,
         widget=forms.RadioSelect,
     )
-    teams = forms.ModelMultipleChoiceField(
+    teams = ModelMultipleChoiceField(
         label=_("Teams the token may act on"),
         queryset=Team.objects.none(),
         required=False,
