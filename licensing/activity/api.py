@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 from licensing.activity.filters import DATE_OUT_OF_RANGE, FIRST_DAY, last_day, start_of, team_events
 from licensing.activity.models import ActivityEvent
 from licensing.activity.words import LogReader
-from licensing.teams.api import TAG, PageIn, PageOut, acting_team, errors_of, paged, refused, team_token
+from licensing.teams.api.door import TAG, PageIn, PageOut, acting_team, errors_of, paged, refused, team_token
 
 router = Router(tags=[TAG])
 

@@ -11,7 +11,17 @@ from ninja import Field, Query, Router, Schema
 
 from licensing.reports.forms import END_IN_FUTURE, MAX_DAYS, RANGE_TOO_LONG, START_AFTER_END, past_days
 from licensing.reports.queries import Period, UserUsageRows, product_usage, summary, user_usage_count
-from licensing.teams.api import TAG, PageIn, PageOut, acting_team, errors_of, paged, refused, team_product, team_token
+from licensing.teams.api.door import (
+    TAG,
+    PageIn,
+    PageOut,
+    acting_team,
+    errors_of,
+    paged,
+    refused,
+    team_product,
+    team_token,
+)
 from licensing.teams.filters import team_products
 
 router = Router(tags=[TAG])

@@ -14,7 +14,7 @@ from licensing.integrations import problems
 from licensing.integrations.idempotency import IdempotencyKeyHeader, idempotent
 from licensing.subscriptions import services
 from licensing.subscriptions.models import Assignment, Product, ProductItem, Subscription
-from licensing.teams.api import (
+from licensing.teams.api.door import (
     TAG,
     acting_team,
     actor,
