@@ -25,6 +25,7 @@ admin.site.login = views.admin_login
 urlpatterns = [
     path("", views.home, name="home"),
     path("my/products/", views.my_products, name="my-products"),
+    path("my/account/", views.account, name="account"),
     path("teams/<int:team_id>/", views.team_home, name="team-home"),
     path("teams/<int:team_id>/", include("licensing.subscriptions.urls")),
     path("teams/<int:team_id>/users/", include("licensing.teams.urls")),

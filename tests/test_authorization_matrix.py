@@ -223,6 +223,7 @@ EXPECT: dict[str, Expect] = {
     # The shell (portal/views.py).
     "home": Expect(SIGNED, rule="§2 see own assigned products"),
     "my-products": Expect(SIGNED, rule="§2 see own assigned products and downloads, R-P3"),
+    "account": Expect(SIGNED, rule="§2 the account menu as a page (issue 22: menus without JavaScript)"),
     "team-home": Expect(TEAM, rule="R-U1"),
     # By User (licensing/teams/urls.py).
     "teams:member-list": Expect(TEAM, rule="R-U1, R-SA2, R-G4"),
@@ -289,7 +290,7 @@ EXPECT: dict[str, Expect] = {
     # The invitation link is public: the token is the key (R-U4).
     "accounts:invitation-accept": Expect(PUBLIC, post=200, rule="R-U4"),
     # The language menu: anyone, POST only (SPEC §4).
-    "accounts:language-set": Expect(PUBLIC, get=405, post=302, rule="§4 the recipient's language"),
+    "accounts:language-set": Expect(PUBLIC, post=302, rule="§4 the recipient's language; GET: the menu as a page"),
     "set_language": Expect(PUBLIC, post=302, get=302, rule="§4"),
     # Signing in and out, passwords (django.contrib.auth's views).
     "login": Expect(PUBLIC, post=200, as_={m: dict.fromkeys(SIGNED_IN, HOME) for m in ("get", "post")}),
