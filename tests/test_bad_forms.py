@@ -465,3 +465,85 @@ def test_a_bad_input_is_refused_in_words_keeps_what_was_typed_and_changes_nothin
         if case.kept is not None:
             assert escape(case.kept) in html
     assert state() == before
+
+
+# --- The order API (licensing/integrations): the same inputs, sent as JSON by the order system --------
+
+ORDER_API_CASES = {
+    "customer: 10,000 characters": ("post", "/api/v1/customers", {"name": LONG}, "name"),
+    "customer: NUL": ("post", "/api/v1/customers", {"name": NUL}, "name"),
+    "customer: a number for the name": ("post", "/api/v1/customers", {"name": 12}, "name"),
+    "contract: a customer id beyond every integer": (
+        "post",
+        "/api/v1/contracts",
+        {
+            "customer_id": int(HUGE_ID),
+            "number": "K-1",
+            "manager": {"email": "a@b.nl", "first_name": "A", "last_name": "B"},
+        },
+        "customer_id",
+    ),
+    "contract: a manager's name of 10,000 characters": (
+        "post",
+        "/api/v1/contracts",
+        {"customer_id": 1, "number": "K-1", "manager": {"email": "a@b.nl", "first_name": LONG, "last_name": "B"}},
+        "manager.first_name",
+    ),
+    "subscription: seats in letters": (
+        "post",
+        "/api/v1/subscriptions",
+        {
+            "contract_number": "K-1",
+            "product": "draftpro",
+            "seats": "ten",
+            "term_start": "2026-01-01",
+            "term_end": "2027-01-01",
+        },
+        "seats",
+    ),
+    "subscription: a date that is not one": (
+        "post",
+        "/api/v1/subscriptions",
+        {
+            "contract_number": "K-1",
+            "product": "draftpro",
+            "seats": 1,
+            "term_start": "2026-02-30",
+            "term_end": "2027-01-01",
+        },
+        "term_start",
+    ),
+    "seats of a subscription id beyond every integer": (
+        "put",
+        f"/api/v1/subscriptions/{HUGE_ID}/seats",
+        {"seats": 1},
+        "subscription_id",
+    ),
+    "seats of a subscription id in superscript": (
+        "put",
+        f"/api/v1/subscriptions/{SUPERSCRIPT_TWO}/seats",
+        {"seats": 1},
+        "subscription_id",
+    ),
+    "a list filtered by NUL": ("get", "/api/v1/customers?name=" + "Jan%00Bos", None, "name"),
+    "a page of a billion and one": ("get", "/api/v1/customers?offset=1000000001", None, "offset"),
+}
+
+
+@pytest.mark.parametrize("case", ORDER_API_CASES.values(), ids=ORDER_API_CASES.keys())
+def test_a_bad_request_of_the_order_api_is_a_problem_naming_its_field_and_changes_nothing(client, world, case):
+    """R-API1: every bad input a 422 problem that names the field, never a 500, nothing changed."""
+    from licensing.integrations.services import vendor_key_create
+
+    method, path, body, field = case
+    key = vendor_key_create(name="Shop", scopes=["orders:read", "orders:write"], expires_days=1)[1]
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "bad-1"}
+    before = state()
+    if method == "get":
+        response = client.get(path, headers=headers)
+    else:
+        response = getattr(client, method)(path, body, content_type="application/json", headers=headers)
+    assert response.status_code == 422, response.content[:2000]
+    assert response["Content-Type"] == "application/problem+json"
+    assert field in [error["field"] for error in response.json()["errors"]], response.json()
+    assert state() == before

@@ -221,3 +221,36 @@ def test_every_django_admin_changelist_runs_as_many_queries_for_60_members_as_fo
     client.force_login(sized.world.staff)
     wrong = pages_constant(client, sized, ADMIN_PAGES)
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_order_apis_lists_run_as_many_queries_for_60_rows_as_for_3(client, db):
+    """The order API's lists (R-API1): customers with their teams and contracts, contracts with their
+    manager and team, subscriptions with theirs, products with their items: a constant number."""
+    from licensing.integrations.services import vendor_key_create
+
+    key = vendor_key_create(name="Shop", scopes=["orders:read", "catalogue:read"], expires_days=1)[1]
+    headers = {"Authorization": f"Bearer {key}"}
+    paths = ["/api/v1/customers", "/api/v1/contracts", "/api/v1/subscriptions", "/api/v1/products"]
+
+    def grow(count: int) -> None:
+        for _ in range(count):
+            subscription = SubscriptionFactory(product=ProductFactory())
+            ProductItemFactory(product=subscription.product)
+            MemberFactory(team=subscription.team, role=Member.Role.PRIMARY_ADMIN)
+
+    def counts() -> dict:
+        found = {}
+        client.get(paths[0], headers=headers)  # the key's last use written once, before counting
+        for path in paths:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path, headers=headers)
+            assert response.status_code == 200, response.content
+            found[path] = len(queries)
+        return found
+
+    grow(SMALL)
+    small = counts()
+    grow(LARGE - SMALL)
+    large = counts()
+    assert large == small
+    assert max(large.values()) <= MAX_QUERIES

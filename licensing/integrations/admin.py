@@ -15,10 +15,10 @@ from .services import vendor_key_create, vendor_key_revoke
 
 class VendorApiKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        label=_("scopes"), choices=VendorApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Scopes"), choices=VendorApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple
     )
     expires_days = forms.IntegerField(
-        label=_("expires after (days)"),
+        label=_("Expires after (days)"),
         min_value=1,
         max_value=3650,
         required=False,

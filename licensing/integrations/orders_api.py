@@ -336,7 +336,7 @@ def contract_get(request: HttpRequest, contract_id: PathId):
 @idempotent
 def contract_create_view(request: HttpRequest, payload: ContractIn, idempotency_key: IdempotencyKeyHeader):
     customer = get_object_or_404(Customer, pk=payload.customer_id)
-    manager = contract_manager_get_or_create(**payload.manager.model_dump())
+    manager = contract_manager_get_or_create(**payload.manager.model_dump(), prefix="manager.")
     contract = contract_create(customer=customer, number=payload.number, manager=manager)
     return answer(request, 201, ContractOut, contracts().get(pk=contract.pk))
 

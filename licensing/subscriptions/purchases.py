@@ -139,13 +139,14 @@ def _contract_new(customer: Customer, number: str, manager) -> tuple[Contract, b
     return Contract.objects.create(customer=customer, number=number, manager=manager, team=team), False
 
 
-def contract_manager_get_or_create(*, email: str, first_name: str, last_name: str):
+def contract_manager_get_or_create(*, email: str, first_name: str, last_name: str, prefix: str = ""):
     """The account of a contract manager the order system names, made (without a password) if there
-    is none: the address and names checked as every invitation checks them (`person_clean`)."""
+    is none: the address and names checked as every invitation checks them (`person_clean`). The
+    fields of its errors are named with `prefix` ("manager." in a contract's body)."""
     try:
         email, first_name, last_name = person_clean(email, first_name, last_name)
     except ValidationError as error:
-        raise ValidationError({f"manager.{field}": messages for field, messages in error.error_dict.items()}) from error
+        raise ValidationError({f"{prefix}{field}": messages for field, messages in error.error_dict.items()}) from error
     user, _created = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
     return user
 

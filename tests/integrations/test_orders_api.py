@@ -374,3 +374,27 @@ def test_the_licence_api_keeps_its_own_errors(client):
     assert set(response.json()) == {"detail"}
     unknown = client.get("/api/v1/no-such-endpoint")
     assert (unknown.status_code, set(unknown.json())) == (404, {"detail"})
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data", ""],
+)
+def test_every_body_of_another_type_is_refused(shop, catalogue, content_type):
+    """No cross-site HTML form can post to the order API: every operation with a body answers 415 to
+    JSON sent as another type, and writes nothing."""
+    paths = shop.client.get("/api/v1/openapi.json").json()["paths"]
+    operations = [
+        (method, path.replace("{contract_id}", "1").replace("{subscription_id}", "1"))
+        for path, methods in paths.items()
+        for method, operation in methods.items()
+        if "requestBody" in operation and {"Orders", "Catalogue"} & set(operation.get("tags", []))
+    ]
+    assert len(operations) == 8
+    for n, (method, path) in enumerate(operations):
+        response = getattr(shop.client, method)(
+            path, '{"name": "X"}', content_type=content_type, headers=shop.headers(f"k-{n}")
+        )
+        assert response.status_code == 415, (path, response.content)
+        assert response.json()["type"] == "tag:seatkeeper.org,2026:problem:unsupported-media-type"
+    assert Customer.objects.count() == 0
