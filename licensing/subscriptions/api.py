@@ -33,29 +33,29 @@ NOT_HELD = _("%(name)s does not have %(product)s.")
 router = Router(tags=[TAG])
 
 
-class ItemOut(Schema):
+class TeamItemOut(Schema):
     code: str
     name: str
     kind: str = Field(description="program or service")
 
 
-class ProductOut(Schema):
+class TeamProductOut(Schema):
     code: str
     name: str
     seats_purchased: int = Field(description="Seats of the team's active subscriptions of it (R-SE1).")
     seats_assigned: int
     seats_free: int = Field(description="Negative when over-allocated.")
-    items: list[ItemOut]
+    items: list[TeamItemOut]
 
 
-class ProductListOut(Schema):
-    items: list[ProductOut]
+class TeamProductListOut(Schema):
+    items: list[TeamProductOut]
 
 
 @router.get(
     "/teams/{team_id}/products",
     auth=team_token,
-    response={200: ProductListOut, **errors_of(404)},
+    response={200: TeamProductListOut, **errors_of(404)},
     operation_id="team_product_list",
     summary="List the team's products and seats",
     description="By Product (R-BP1): each product the team has, its seats purchased, assigned and free, its items.",

@@ -5,10 +5,13 @@ whose owner is no longer admin, of another team, of another customer, revoked or
 nothing. `test_every_operation_is_in_the_matrix` compares OPERATIONS with the OpenAPI document, so an
 operation added later cannot be forgotten."""
 
+import importlib
+import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from ninja import Schema
 
 from licensing.accounts.models import AccessToken
 from licensing.subscriptions.services import assignment_create
@@ -127,3 +130,41 @@ def test_operation(client, world, persona, operation_id, method, path, body, all
         assert response["Content-Type"] == "application/problem+json"
         # Refused: nothing written.
         assert (Member.objects.count(), sorted(Member.objects.values_list("pk", "role", "is_guest"))) == before
+
+
+def test_no_two_schemas_of_the_one_api_share_a_name():
+    # The OpenAPI document names its schemas by class: a second ProductOut (the catalogue's and By
+    # Product's) silently replaced the first, and the description lied about one of them.
+    modules = [
+        "licensing.accounts.api",
+        "licensing.integrations.schemas",
+        "licensing.integrations.problems",
+        "licensing.integrations.orders_api",
+        "licensing.integrations.catalogue_api",
+        "licensing.teams.api",
+        "licensing.teams.api.door",
+        "licensing.subscriptions.api",
+        "licensing.reports.api",
+        "licensing.activity.api",
+    ]
+    seen: dict[str, str] = {}
+    for name in modules:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Schema) and value.__module__ == name:
+                assert value.__name__ not in seen, f"{value.__name__}: {name} and {seen[value.__name__]}"
+                seen[value.__name__] = name
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""])
+def test_every_write_with_a_body_refuses_json_sent_as_another_type(client, world, content_type):
+    # Issue 19's rule for the team-admin API: no cross-site HTML form can post to it (415, a problem).
+    api = TeamApi(client, make_token(world.primary.user))
+    headers = {"Authorization": f"Bearer {api.token}", "Idempotency-Key": "form"}
+    for operation_id, method, path, body, _allowed, _kind in OPERATIONS:
+        if body is None:
+            continue
+        address = "/api/v1" + path.format(team=world.team.pk, user=world.user.pk, guest=world.guest.pk)
+        response = getattr(client, method)(address, json.dumps(body), content_type=content_type, headers=headers)
+        assert response.status_code == 415, (operation_id, response.content)
+        assert response["Content-Type"] == "application/problem+json"
