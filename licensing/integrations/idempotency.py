@@ -158,6 +158,8 @@ def idempotent(view=None, *, owner=credential_of):
                 raise  # a deadlock or a busy SQLite: `run_retrying` runs it all again, or the API answers 503
             except Exception as exc:  # answered as the API answers it, and kept (or not) like any answer
                 response = problems.exception_response(request, exc)
+            if not isinstance(response, HttpResponse):
+                raise TypeError(f"{view.__name__}: an @idempotent operation returns its HttpResponse (schemas.answer)")
             if response.status_code >= 500 or response.status_code in NOT_KEPT:
                 raise _NotKept(response)
             row.status = response.status_code
