@@ -232,6 +232,9 @@ INVITATIONS_PER_TEAM_PER_DAY = int(os.environ.get("INVITATIONS_PER_TEAM_PER_DAY"
 # --- Desktop sign-in API (R-S1..R-S3, licensing/accounts/api.py) --------------------------------
 # How long a device stays signed in (R-S2); after that the software asks for the password again.
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+# --- The team-admin API (issue 21 §3, licensing/teams/api.py) -------------------------------------
+# The longest a personal access token may run: its owner picks the end, at most this many days ahead.
+ACCESS_TOKEN_MAX_DAYS = int(os.environ.get("ACCESS_TOKEN_MAX_DAYS", "365"))
 # The licence check tells the software to check again after this many hours, and to keep working
 # without a connection until this many days after the last successful check.
 LICENCE_RECHECK_HOURS = int(os.environ.get("LICENCE_RECHECK_HOURS", "24"))

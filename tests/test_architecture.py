@@ -18,6 +18,7 @@ SERVICE_LAYERS = (
     "licensing.webhooks.services",
     "licensing.integrations.services",
     "licensing.accounts.throttle",
+    "licensing.accounts.access_tokens",
     "licensing.accounts.invitations",
     "licensing.groups.seats",
     "licensing.teams.services",

@@ -62,6 +62,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_tasks_db.models import DBTaskResult
 from mailer.models import DontSendEntry, Message, MessageLog
 
+from licensing.accounts.access_tokens import access_token_create
 from licensing.accounts.models import ApiToken, Invitation, new_token
 from licensing.activity.models import ActivityEvent
 from licensing.groups.models import Group as GroupOfTeam
@@ -209,6 +210,15 @@ def outcome(expect: Expect, persona: str, method: str) -> Outcome:
     return 404
 
 
+def token_api(**methods) -> Expect:
+    """An operation of the team-admin API asked with the session alone: 401 for every persona, the
+    primary+<argument> cases too (the token is looked at before any argument)."""
+    rule = methods.pop("rule", "")
+    foreign = (FOREIGN + "member_id", FOREIGN + "product_code")
+    overrides = {method: dict.fromkeys(foreign, 401) for method, status in methods.items() if status == 401}
+    return Expect(API, **methods, as_=overrides, rule=rule)
+
+
 # --- The expected statuses, one entry per URL pattern -------------------------------------------
 
 TEAM, PUBLIC, SIGNED, SUPPORT, API = Access.TEAM_ADMIN, Access.PUBLIC, Access.SIGNED_IN, Access.SUPPORT, Access.API
@@ -302,6 +312,14 @@ EXPECT: dict[str, Expect] = {
     "accounts:invite-import-example": Expect(TEAM, rule="R-U6"),
     "accounts:invitation-resend": Expect(TEAM, get=405, post=302, kwargs={"member_id": "invited_id"}, rule="R-U5"),
     "accounts:device-sign-out": Expect(TEAM, get=405, post=302, rule="R-S2"),
+    # Account menu › API tokens (issue 21 §3): one's own tokens, so anyone signed in. Creating one asks
+    # to sign in again first (a session of the matrix has not just signed in); someone else's token is
+    # not found: the primary admin's is the world's.
+    "accounts:access-token-list": Expect(SIGNED, rule="R-API3"),
+    "accounts:access-token-create": Expect(SIGNED, get=REAUTH, post=REAUTH, rule="R-API3"),
+    "accounts:access-token-revoke": Expect(
+        SIGNED, get=404, post=404, as_={"get": {"primary": 200}, "post": {"primary": 302}}, rule="R-API3"
+    ),
     # Signing the desktop software in through the browser: one's own, so anyone signed in (R-ID5).
     "accounts:device-sign-in": Expect(SIGNED, post=200, rule="R-ID5"),
     # The invitation link is public: the token is the key (R-U4).
@@ -325,6 +343,23 @@ EXPECT: dict[str, Expect] = {
     "api-v1:token_delete": Expect(API, get=405, delete=401, rule="R-S2"),
     "api-v1:device_authorization_create": Expect(API, get=405, post=422, rule="R-ID5"),  # no device name
     "api-v1:entitlement_get": Expect(API, get=401, rule="R-S1"),
+    # The team-admin API (licensing/teams/api.py and its siblings, issue 21 §3): a personal access token,
+    # never the session, so every persona here is 401; tests/api/test_team_api_matrix.py asks each
+    # operation with the tokens of every persona (R-API3).
+    "api-v1:team_list": token_api(get=401, rule="R-API3"),
+    "api-v1:team_get": token_api(get=401, rule="R-API3"),
+    "api-v1:member_list": token_api(get=401, rule="R-API3, R-U1"),
+    "api-v1:member_invite": token_api(get=401, post=401, rule="R-API3, R-U2"),
+    "api-v1:member_get": token_api(get=401, rule="R-API3"),
+    "api-v1:member_change_role": token_api(get=401, delete=401, rule="R-API3, R-PA2, R-SA1"),
+    "api-v1:member_delete": token_api(get=401, delete=401, rule="R-API3, R-D1"),
+    "api-v1:team_product_list": token_api(get=401, rule="R-API3, R-BP1"),
+    "api-v1:member_product_assign": token_api(get=405, post=401, rule="R-API3, R-P1"),
+    "api-v1:member_product_change": token_api(get=405, delete=401, rule="R-API3, R-P4"),
+    "api-v1:member_product_unassign": token_api(get=405, delete=401, rule="R-API3, R-P4"),
+    "api-v1:seat_usage_get": token_api(get=401, rule="R-API3, R-R3"),
+    "api-v1:seat_usage_users": token_api(get=401, rule="R-API3, R-R3"),
+    "api-v1:activity_list": token_api(get=401, rule="R-API3, R-R3"),
     # The order API (licensing/integrations): a vendor API key, never the session, so every persona
     # of the portal gets 401 where the method is the operation's, 405 (before any key is looked at)
     # where it is not. tests/integrations/test_vendor_keys.py tests the keys and each operation's scope.
@@ -598,6 +633,9 @@ def _build() -> Matrix:
         GroupMember.objects.create(group=team_group, member=member)
     GroupProduct.objects.create(group=team_group, product=product).items.set(items)
     other_group = GroupOfTeam.objects.create(team=other_team, name="Viewers")
+    access_token, _secret = access_token_create(
+        user=primary.user, name="Script", teams=None, access="read_write", expires_on=now.date() + timedelta(days=9)
+    )
     foreign = {
         "endpoint_id": other_endpoint.pk,
         "delivery_id": other_delivery.pk,
@@ -608,6 +646,7 @@ def _build() -> Matrix:
         "contract_id": other_subscription.contract_id,
         "subscription_id": other_subscription.pk,
         "token_id": other_device.pk,
+        "product_code": other_product.code,
     }
     raw_invitation, digest = new_token()
     invitation = Invitation.objects.create(
@@ -650,6 +689,7 @@ def _build() -> Matrix:
         "assignment_id": assignment.pk,
         "seatusage_id": usage.pk,
         "token_id": device.pk,
+        "access_token_id": access_token.pk,
         "token": raw_invitation,
         "invitation_id": invitation.pk,
         "uidb64": urlsafe_base64_encode(force_bytes(reset_user.pk)),

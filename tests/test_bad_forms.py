@@ -7,22 +7,26 @@ the admin's words and what they typed still in the field, never a 500, and nothi
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.html import escape
 from django.utils.http import urlsafe_base64_encode
 from mailer.models import Message
 
+from licensing.accounts.access_tokens import NAME_TOO_LONG
 from licensing.accounts.forms import PASSWORDS_DIFFER
 from licensing.accounts.imports import PASTE_VALUES
-from licensing.accounts.models import ApiToken, Invitation, User, new_token
+from licensing.accounts.models import AccessToken, ApiToken, Invitation, User, new_token
 from licensing.accounts.services import EMAIL_INVALID, FIRST_NAME_TOO_LONG, LAST_NAME_TOO_LONG
 from licensing.accounts.signin_forms import INVALID_LOGIN
+from licensing.accounts.token_forms import DATE_INVALID
 from licensing.accounts.views import PREVIEW_GONE
 from licensing.activity.models import ActivityEvent
 from licensing.groups.forms import (
@@ -501,6 +505,56 @@ SIGNED_OUT_CASES = {
     "accept-token-nul": get(lambda w, c: "/invitations/abc%00def/", {}, persona=None, statuses=(404,)),
     "accept-token-10k": get(lambda w, c: f"/invitations/{LONG}/", {}, persona=None, statuses=(404,)),
 }
+
+
+def token_create_url(world: World, client) -> str:
+    """Account menu › API tokens › Create token, signed in again just now (as it asks first)."""
+    client.force_login(world.primary.user)
+    assert client.post(reverse("account_reauthenticate"), {"password": "pw"}).status_code == 302
+    return reverse("accounts:access-token-create")
+
+
+def token(**changes) -> dict:
+    in_a_month = (timezone.localdate() + timedelta(days=30)).isoformat()
+    return {
+        "name": "Nightly sync",
+        "scope": "chosen",
+        "teams": [],
+        "access": "read",
+        "expires_on": in_a_month,
+        **changes,
+    }
+
+
+def own_team(world: World) -> list[str]:
+    return [str(world.team.pk)]
+
+
+TOKEN_CASES = {
+    "token-name-10k": Case(
+        token_create_url, lambda w: token(name=LONG, teams=own_team(w)), message=NAME_TOO_LONG % {"max": 100}, kept=LONG
+    ),
+    "token-name-nul": Case(token_create_url, lambda w: token(name=NUL, teams=own_team(w)), message=NUL_MESSAGE),
+    "token-teams-letters": Case(token_create_url, token(teams=["abc"]), kept="Nightly sync"),
+    "token-teams-huge": Case(token_create_url, token(teams=[HUGE_ID]), kept="Nightly sync"),
+    "token-teams-nul": Case(token_create_url, token(teams=["1\x00"]), kept="Nightly sync"),
+    "token-teams-of-other-team": Case(
+        token_create_url, lambda w: token(teams=[str(w.outsider_team.pk)]), kept="Nightly sync"
+    ),
+    "token-access-10k": Case(token_create_url, lambda w: token(access=LONG, teams=own_team(w)), kept="Nightly sync"),
+    "token-expiry-letters": Case(
+        token_create_url, lambda w: token(expires_on="soon", teams=own_team(w)), message=DATE_INVALID
+    ),
+    "token-expiry-huge": Case(
+        token_create_url, lambda w: token(expires_on="99999-12-31", teams=own_team(w)), message=DATE_INVALID
+    ),
+    "token-expiry-nul": Case(token_create_url, lambda w: token(expires_on="2027-01-01\x00", teams=own_team(w))),
+    "token-expiry-far": Case(
+        token_create_url, lambda w: token(expires_on="9999-12-31", teams=own_team(w)), kept="Nightly sync"
+    ),
+    "token-revoke-huge-id": Case(lambda w, c: f"/account/tokens/{HUGE_ID}/revoke/", {}, statuses=(404,)),
+}
+CASES.update(TOKEN_CASES)
 ALL_CASES = {**CASES, **SIGNED_OUT_CASES}
 
 
@@ -521,6 +575,7 @@ def state() -> tuple:
         sorted(GroupMember.objects.values_list("group_id", "member_id")),
         sorted(GroupProduct.objects.values_list("group_id", "product_id")),
         Endpoint.objects.count(),
+        AccessToken.objects.count(),
     )
 
 

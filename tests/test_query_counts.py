@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +24,7 @@ from licensing.subscriptions.models import Assignment, SeatUsage
 from licensing.teams.models import Member
 from licensing.teams.services import member_change_role
 from licensing.webhooks.models import Delivery, Endpoint, Event
+from tests.api.team_api import make_token
 from tests.factories import (
     AssignmentFactory,
     ContractFactory,
@@ -155,6 +157,27 @@ PORTAL_PAGES = {
     "my products": lambda s: reverse("my-products"),
     "webhooks": lambda s: webhook_endpoint(s) and team_url("webhooks:endpoint-list", s),
     "a webhook endpoint": lambda s: team_url("webhooks:endpoint-detail", s, endpoint_id=webhook_endpoint(s).pk),
+    "API tokens": lambda s: reverse("accounts:access-token-list"),
+}
+
+# The team-admin API's lists (issue 21 §3), with a personal access token of the primary admin.
+API_PAGES = {
+    "API: teams": lambda s: "/api/v1/teams",
+    "API: members": lambda s: f"/api/v1/teams/{s.world.team.pk}/members",
+    "API: members, searched and filtered": lambda s: (
+        f"/api/v1/teams/{s.world.team.pk}/members?q=example&status=active&product=counted-0&guests=false"
+    ),
+    "API: members, page 2": lambda s: (
+        f"/api/v1/teams/{s.world.team.pk}/members?page=2" if len(s.members) > 50 else None
+    ),
+    "API: a member": lambda s: f"/api/v1/teams/{s.world.team.pk}/members/{s.members[0].pk}",
+    "API: products": lambda s: f"/api/v1/teams/{s.world.team.pk}/products",
+    "API: seat usage": lambda s: f"/api/v1/teams/{s.world.team.pk}/seat-usage",
+    "API: seat usage per user": lambda s: f"/api/v1/teams/{s.world.team.pk}/seat-usage/users",
+    "API: seat usage per user, page 2": lambda s: (
+        f"/api/v1/teams/{s.world.team.pk}/seat-usage/users?page=2" if len(s.members) > 50 else None
+    ),
+    "API: activity log": lambda s: f"/api/v1/teams/{s.world.team.pk}/activity",
 }
 
 ADMIN_PAGES = {
@@ -202,6 +225,13 @@ def pages_constant(client, sized: Sized, pages: dict) -> list[str]:
 def test_every_portal_list_page_runs_as_many_queries_for_60_members_as_for_3(client, sized):
     client.force_login(sized.world.primary.user)
     wrong = pages_constant(client, sized, PORTAL_PAGES)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_team_admin_api_list_runs_as_many_queries_for_60_members_as_for_3(sized):
+    # The token's own checks (the token, its owner's role, its teams) are in every count.
+    client = Client(headers={"Authorization": f"Bearer {make_token(sized.world.primary.user)}"})
+    wrong = pages_constant(client, sized, API_PAGES)
     assert not wrong, "\n".join(wrong)
 
 

@@ -317,3 +317,62 @@ class DeviceCodeFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.user_id}"
+
+
+class AccessTokenQuerySet(models.QuerySet):
+    def active(self) -> "AccessTokenQuerySet":
+        """Tokens that still sign a script in: neither revoked nor expired, of an active account."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True)
+
+
+class AccessToken(models.Model):
+    """A personal access token (issue 21 §3, R-API3): an admin's script acts through the team-admin API
+    under `/api/v1/teams/` as that admin, limited to the teams chosen here and to reading or to reading
+    and writing, and never beyond what the admin may do in the portal at the moment of each request
+    (licensing.teams.api checks their role per request).
+
+    The secret (`sk_pat_` and 43 random characters) is shown once; only its SHA-256 is kept, and its
+    first characters (`prefix`) to tell the tokens apart. A token works until it expires (at most
+    ACCESS_TOKEN_MAX_DAYS after it was made), is revoked, or its owner's account is deactivated."""
+
+    class Access(models.TextChoices):
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("starts with"), max_length=16, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # All the teams the owner administers, now and later; else only `teams` (those the owner still
+    # administers at each request).
+    all_teams = models.BooleanField(_("all my teams"), default=False)
+    teams = models.ManyToManyField("teams.Team", blank=True, related_name="+", verbose_name=_("teams"))
+    access = models.CharField(_("access"), max_length=10, choices=Access.choices, default=Access.READ)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = AccessTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personal access token")
+        verbose_name_plural = _("personal access tokens")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(access__in=["read", "read_write"]), name="access_token_access"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.access == self.Access.READ_WRITE
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -4,7 +4,7 @@ under /teams/<team_id>/invite/, the public page the invitation mail links to, /i
 
 from django.urls import path
 
-from . import device_views, views
+from . import device_views, token_views, views
 
 app_name = "accounts"
 
@@ -18,6 +18,10 @@ urlpatterns = [
     # The mails link here (licensing.accounts.services.invitation_send): keep the address.
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("language/", views.language_set, name="language-set"),
+    # Account menu › API tokens: one's own personal access tokens for the team-admin API (issue 21 §3).
+    path("account/tokens/", token_views.access_token_list, name="access-token-list"),
+    path("account/tokens/new/", token_views.access_token_create, name="access-token-create"),
+    path("account/tokens/<int:access_token_id>/revoke/", token_views.access_token_revoke, name="access-token-revoke"),
     # The desktop software opens this page to be signed in through the browser (R-ID5): it tells the
     # software the address (licensing.accounts.api.device_authorization_create).
     path("device/", device_views.device_sign_in, name="device-sign-in"),

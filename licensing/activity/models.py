@@ -46,6 +46,8 @@ class ActivityEvent(models.Model):
         GROUP_PRODUCT_CHANGED = "group_product_changed", _("Items of group changed")
         GROUP_PRODUCT_UNASSIGNED = "group_product_unassigned", _("Product unassigned from group")
         SEAT_WAITING = "seat_waiting", _("Waiting for a seat")
+        ACCESS_TOKEN_CREATED = "access_token_created", _("Access token created")
+        ACCESS_TOKEN_REVOKED = "access_token_revoked", _("Access token revoked")
 
     class Via(models.TextChoices):
         PORTAL = "portal", _("Portal")

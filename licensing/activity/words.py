@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from licensing.accounts.models import AccessToken
 from licensing.activity.models import ActivityEvent
 from licensing.subscriptions.models import ProductItem, Subscription
 from licensing.teams.models import Member
@@ -76,6 +77,9 @@ FIELDS = {
     "description": (_("Description"), "plain"),
     "members": (_("Members"), "plain"),
     "direct": (_("Assigned directly"), "yes_no"),
+    "token": (_("Access token"), "plain"),
+    "access": (_("Access"), "access"),
+    "token_expires": (_("Token expires"), "day"),
 }
 FIELD_ORDER = {key: n for n, key in enumerate(FIELDS)}
 
@@ -89,6 +93,7 @@ def _words(language: str) -> dict:
         "role": {value: str(label) for value, label in Member.Role.choices},
         "status": {value: str(label) for value, label in Member.Status.choices},
         "plan": {value: str(label) for value, label in Subscription.Plan.choices},
+        "access": {value: str(label) for value, label in AccessToken.Access.choices},
         "field": {key: str(label) for key, (label, _kind) in FIELDS.items()},
         "yes": gettext("Yes"),
         "no": gettext("No"),
@@ -149,7 +154,7 @@ class LogReader:
         value = values[key]
         if value is None:
             return EMPTY
-        if kind in ("role", "status", "plan"):
+        if kind in ("role", "status", "plan", "access"):
             return self.words[kind].get(value, str(value))
         if kind == "items" and isinstance(value, list):
             # In the order the portal lists a product's items (kind, name); an item since removed

@@ -238,4 +238,20 @@
     });
     document.querySelectorAll(".sk-sending").forEach(function (button) { busy(button, false); });
   });
+
+  // A copy button (`data-sk-copy="<id of a field>"`), such as the one beside a new access token's
+  // secret: copies the field's value and says so in the button (its `data-sk-copied` text). Without
+  // JavaScript, or without the clipboard API, the field stays selectable as it is.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-sk-copy]") : null;
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-sk-copy"));
+    if (!field) return;
+    field.select();
+    if (!navigator.clipboard) return;
+    navigator.clipboard.writeText(field.value).then(function () {
+      var label = button.querySelector("[data-sk-copy-label]");
+      if (label && button.dataset.skCopied) label.textContent = button.dataset.skCopied;
+    });
+  });
 })();

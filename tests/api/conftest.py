@@ -56,3 +56,7 @@ def api(client) -> Api:
 def assign(member, product, items=None):
     """Give `member` a seat, as an admin would (through the service; the system as actor)."""
     return assignment_create(member=member, product=product, items=items, actor=None)
+
+
+# The team-admin API's script (issue 21 §3): its fixture lives beside its helpers.
+from tests.api.team_api import team_api  # noqa: E402, F401

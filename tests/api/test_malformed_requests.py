@@ -234,7 +234,7 @@ def test_the_other_errors_are_in_the_language_of_the_software_too(client, world)
 
 # The tags of the order API's operations (licensing/integrations), in the same description: their
 # errors are problem details, tested in tests/integrations.
-ORDER_API_TAGS = {"Orders", "Catalogue"}
+ORDER_API_TAGS = {"Orders", "Catalogue", "Team admin"}  # and the team-admin API (tests/api/test_team_api_*)
 
 
 def licence_api(operation: dict) -> bool:
