@@ -16,6 +16,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from licensing.activity.models import ActivityEvent
+from licensing.groups.models import SeatWait
 from licensing.subscriptions.models import ProductItem, Subscription
 from licensing.teams.models import Member
 
@@ -66,7 +67,7 @@ FIELDS = {
     "signed_in_at": (_("Signed in"), "moment"),
     "signed_out_at": (_("Signed out"), "moment"),
     "expires_at": (_("Invitation expires"), "moment"),
-    "reason": (_("Why"), "plain"),
+    "reason": (_("Why"), "reason"),
     "address": (_("From address"), "plain"),
     "minutes": (_("Minutes to wait"), "plain"),
     "second_factor": (_("Admins must use a second factor"), "yes_no"),
@@ -88,6 +89,8 @@ def _words(language: str) -> dict:
         "role": {value: str(label) for value, label in Member.Role.choices},
         "status": {value: str(label) for value, label in Member.Status.choices},
         "plan": {value: str(label) for value, label in Subscription.Plan.choices},
+        # A wait for a seat through a group (R-GR5) keeps its reason as a code; other reasons are words.
+        "reason": {value: str(label) for value, label in SeatWait.Reason.choices},
         "field": {key: str(label) for key, (label, _kind) in FIELDS.items()},
         "yes": gettext("Yes"),
         "no": gettext("No"),
@@ -148,7 +151,7 @@ class LogReader:
         value = values[key]
         if value is None:
             return EMPTY
-        if kind in ("role", "status", "plan"):
+        if kind in ("role", "status", "plan", "reason"):
             return self.words[kind].get(value, str(value))
         if kind == "items" and isinstance(value, list):
             # In the order the portal lists a product's items (kind, name); an item since removed

@@ -22,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_build, events_record
@@ -30,9 +29,6 @@ from licensing.groups.models import AssignmentGrant, Group, GroupMember, GroupPr
 from licensing.subscriptions.models import Assignment, Product, ProductItem, Subscription
 from licensing.teams.models import Member, Team
 from portal.mail import mail_send_many
-
-WAIT_NO_FREE_SEAT = _("All %(seats)d seats of %(product)s in this team are assigned.")
-WAIT_NO_SUBSCRIPTION = _("This team has no active subscription of %(product)s.")
 
 # Rows per INSERT, and ids per IN (…): below SQLite's limit of variables in one statement.
 CHUNK = 500
@@ -51,11 +47,11 @@ def seats_free(team: Team, product: Product) -> int:
 
 
 def wait_reason(team: Team, product: Product) -> str:
-    """Why a member of a group gets no seat of `product` now, in words (kept with the wait)."""
-    purchased = Subscription.objects.seats_of(team, product)
-    if purchased == 0:
-        return str(WAIT_NO_SUBSCRIPTION % {"product": product.name})
-    return str(WAIT_NO_FREE_SEAT % {"seats": purchased, "product": product.name})
+    """Why a member of a group gets no seat of `product` now: a `SeatWait.Reason` code, kept with the
+    wait and said in the reader's language where it is shown."""
+    if Subscription.objects.seats_of(team, product) == 0:
+        return SeatWait.Reason.NO_SUBSCRIPTION
+    return SeatWait.Reason.NO_FREE_SEAT
 
 
 def group_product_items(group_ids: Iterable[int], product_id: int) -> dict[int, set[int]]:
