@@ -63,6 +63,8 @@ from mailer.models import DontSendEntry, Message, MessageLog
 
 from licensing.accounts.models import ApiToken, Invitation, new_token
 from licensing.activity.models import ActivityEvent
+from licensing.groups.models import Group as TeamGroup
+from licensing.groups.models import GroupMember as TeamGroupMember
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member
 from tests.factories import (
@@ -381,6 +383,8 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "subscriptions_assignment": ("assignment_id", {}),
     "subscriptions_seatusage": ("seatusage_id", READ_ONLY),
     "activity_activityevent": ("event_id", READ_ONLY),
+    # A team's groups (R-GR1): created, renamed and deleted through licensing.groups.services.
+    "groups_group": ("team_group_id", {}),
     # Second factors are set up by their owners; support sees them and removes a lost one.
     "mfa_authenticator": ("authenticator_id", {"add": 403}),
 }
@@ -409,6 +413,11 @@ EXPECT.update(
         "admin:subscriptions_subscription_set-seats": Expect(SUPPORT, get=302, post=302),
         "admin:subscriptions_subscription_renew": Expect(SUPPORT, get=302, post=302),
         "admin:auth_user_password_change": Expect(SUPPORT, post=200, kwargs={"id": "user_id"}),
+        # A group's members and products (R-GR1, R-GR2, R-GR5): an empty POST is a form error.
+        **{
+            f"admin:groups_group_{page}": Expect(SUPPORT, post=200, kwargs={"object_id": "team_group_id"}, rule="R-GR1")
+            for page in ("members_add", "members_remove", "product_assign", "product_change", "product_unassign")
+        },
     }
 )
 
@@ -496,6 +505,8 @@ def _build() -> Matrix:
     message_log = MessageLog.objects.create(when_added=now, priority="2", result="1", log_message="sent")
     dont_send = DontSendEntry.objects.create(to_address="nobody@example.com", when_added=now)
     group = Group.objects.create(name="Support")
+    team_group = TeamGroup.objects.create(team=team, name="Site crew")
+    TeamGroupMember.objects.create(group=team_group, member=guest)
     # Someone's authenticator app (the invited member, who is none of the personas).
     authenticator = Authenticator.objects.create(user=invited.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     # The reset link of someone who never signs in during the tests (a sign-in changes the token).
@@ -523,6 +534,7 @@ def _build() -> Matrix:
         "messagelog_id": message_log.pk,
         "dontsendentry_id": dont_send.pk,
         "group_id": group.pk,
+        "team_group_id": team_group.pk,
         "authenticator_id": authenticator.pk,
         "content_type_id": ContentType.objects.get_for_model(team.__class__).pk,
         "app_label": "teams",
