@@ -167,3 +167,19 @@ def test_a_non_staff_user_cannot_reach_the_group_pages(client, world, engineerin
         response = client.get(address)
         assert response.status_code == 302
         assert response.url.startswith(url("login"))
+
+
+def test_deleting_a_seat_only_a_group_gives_is_refused_with_the_reason(support, world, engineering):
+    # R-GR4: in the assignment admin too, a message, never a server error; the seat stays.
+    assignment = Assignment.objects.get(member=world.user, product=world.product)
+    response = support.post(url("subscriptions_assignment_delete", assignment.pk), {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "through the group Engineering" in page_text(response)
+    assert Assignment.objects.filter(pk=assignment.pk).exists()
+    response = support.post(
+        url("subscriptions_assignment_changelist"),
+        {"action": "delete_selected", "_selected_action": [assignment.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Assignment.objects.filter(pk=assignment.pk).exists()
