@@ -9,6 +9,8 @@ from django.urls import reverse
 from licensing.groups.services import group_create, group_members_add, group_product_assign
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create
+from tests.browser import test_accessibility
+from tests.browser.test_accessibility import axe_violations
 from tests.browser.test_member_products_browser import furnish, member_page, row, sign_in
 from tests.factories import MemberFactory
 
@@ -17,6 +19,7 @@ pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 
 WIDTHS = {"1280": (1280, 900), "375": (375, 812)}
+signed_in = test_accessibility.signed_in  # the fixture: a context in a language and width, signed in
 
 
 def with_groups(world):
@@ -121,3 +124,25 @@ def test_the_persons_page_in_dutch(browser, live_server, world, screenshot):
         screenshot(page, "groups-person-nl-1280")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_group_screens_have_no_axe_violation(signed_in, world, lang, width):
+    # R-GR6, R-GR5: this file's screens under axe-core, as tests/browser/test_accessibility.py checks the others.
+    crew = with_groups(world)
+    page = signed_in(lang, width)
+    team = {"team_id": world.team.pk}
+    product = {**team, "product_id": world.product.pk}
+    engineering = world.team.groups.get(name="Engineering")
+    found = []
+    for screen, url in [
+        ("a user page with groups", member_page(world, world.user)),
+        ("a user page, waiting", member_page(world, crew[-1])),
+        ("By User, by group", reverse("teams:member-list", kwargs=team) + f"?group={engineering.pk}"),
+        ("a product page, waiting", reverse("subscriptions:product-detail", kwargs=product)),
+    ]:
+        page.goto(url)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        found += axe_violations(page, f"{screen} [{lang}, {width} px]")
+    assert found == [], "\n".join(found)
