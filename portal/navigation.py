@@ -63,6 +63,7 @@ NAVIGATION: tuple[NavSection, ...] = (
         (
             NavItem(_("By User"), "teams:member-list", "person-lines-fill", team=True),
             NavItem(_("By Product"), "subscriptions:product-list", "boxes", team=True),
+            NavItem(_("By Group"), "groups:group-list", "people-fill", team=True),
         ),
         icon="person-gear",
     ),

@@ -60,4 +60,5 @@ def paginate(request, table, *, per_page: int | None = None, count: int | None =
         table.paginate(per_page=size, page=number, **extra)
     except EmptyPage:
         table.page = table.paginator.page(table.paginator.num_pages)
+    table.page_sizes = PAGE_SIZES  # the choice under the table (portal/_table.html)
     return table

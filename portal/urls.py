@@ -12,9 +12,11 @@ admin.site.login = views.admin_login
 urlpatterns = [
     path("", views.home, name="home"),
     path("my/products/", views.my_products, name="my-products"),
+    path("my/account/", views.account, name="account"),
     path("teams/<int:team_id>/", views.team_home, name="team-home"),
     path("teams/<int:team_id>/", include("licensing.subscriptions.urls")),
     path("teams/<int:team_id>/users/", include("licensing.teams.urls")),
+    path("teams/<int:team_id>/groups/", include("licensing.groups.urls")),
     path("teams/<int:team_id>/settings/", include("licensing.teams.settings_urls")),
     path("teams/<int:team_id>/activity/", include("licensing.activity.urls")),
     path("teams/<int:team_id>/reports/", include("licensing.reports.urls")),

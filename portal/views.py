@@ -122,6 +122,12 @@ def my_products(request):
     return render(request, "portal/my_products.html", {"assignments": my_assignments(request.user)})
 
 
+@login_required
+def account(request):
+    """The account menu as a page: what its button in the top bar opens without JavaScript."""
+    return render(request, "portal/account.html")
+
+
 # --- A team's landing page ----------------------------------------------------------------------
 
 

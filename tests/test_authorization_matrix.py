@@ -63,8 +63,8 @@ from mailer.models import DontSendEntry, Message, MessageLog
 
 from licensing.accounts.models import ApiToken, Invitation, new_token
 from licensing.activity.models import ActivityEvent
-from licensing.groups.models import Group as TeamGroup
-from licensing.groups.models import GroupMember as TeamGroupMember
+from licensing.groups.models import Group as GroupOfTeam
+from licensing.groups.models import GroupMember, GroupProduct
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member
 from tests.factories import (
@@ -210,13 +210,18 @@ def outcome(expect: Expect, persona: str, method: str) -> Outcome:
 TEAM, PUBLIC, SIGNED, SUPPORT, API = Access.TEAM_ADMIN, Access.PUBLIC, Access.SIGNED_IN, Access.SUPPORT, Access.API
 # `post=200`: the empty form comes back with its errors; 302: the empty form is a complete action.
 
+# `group_id` of the Django admin is an auth group; By Group's is team A's group of people.
+GROUP = {"group_id": "team_group_id"}
+
 EXPECT: dict[str, Expect] = {
     # The shell (portal/views.py).
     "home": Expect(SIGNED, rule="§2 see own assigned products"),
     "my-products": Expect(SIGNED, rule="§2 see own assigned products and downloads, R-P3"),
+    "account": Expect(SIGNED, rule="§2 the account menu as a page (issue 22: menus without JavaScript)"),
     "team-home": Expect(TEAM, rule="R-U1"),
     # By User (licensing/teams/urls.py).
     "teams:member-list": Expect(TEAM, rule="R-U1, R-SA2, R-G4"),
+    "teams:member-export": Expect(TEAM, post=405, as_={"post": {"visitor": 405}}, rule="R-U1 as CSV (issue 22)"),
     "teams:member-bulk": Expect(TEAM, get=405, post=200, rule="R-D1, R-P1"),
     "teams:member-detail": Expect(TEAM, rule="R-U1, R-D3"),
     "teams:member-role": Expect(TEAM, post=200, rule="R-SA1, R-PA2, R-G2"),
@@ -232,11 +237,27 @@ EXPECT: dict[str, Expect] = {
     "subscriptions:contract-detail": Expect(TEAM, rule="R-T12"),
     # By Product.
     "subscriptions:product-list": Expect(TEAM, rule="R-BP1"),
+    "subscriptions:product-export": Expect(TEAM, post=405, as_={"post": {"visitor": 405}}, rule="R-BP1 as CSV"),
     "subscriptions:product-detail": Expect(TEAM, rule="R-BP1, R-BP2"),
     "subscriptions:product-assign-users": Expect(TEAM, post=200, rule="R-BP1"),
     "subscriptions:product-assign-suggestions": Expect(TEAM, rule="R-BP1"),
     "subscriptions:product-assignment-unassign": Expect(TEAM, get=405, post=302, rule="R-BP2"),
     "subscriptions:product-assignment-change": Expect(TEAM, post=302, rule="R-BP2, R-P4"),
+    # By Group (licensing/groups/urls.py): the group's id is team A's group, "Engineers" (R-GR1).
+    "groups:group-list": Expect(TEAM, rule="R-GR1"),
+    "groups:group-create": Expect(TEAM, post=200, rule="R-GR1"),
+    "groups:group-detail": Expect(TEAM, kwargs=GROUP, rule="R-GR1, R-GR5"),
+    "groups:group-rename": Expect(TEAM, post=200, kwargs=GROUP, rule="R-GR1"),
+    "groups:group-delete": Expect(TEAM, post=302, kwargs=GROUP, rule="R-GR1, R-GR4"),
+    "groups:group-members-add": Expect(TEAM, post=200, kwargs=GROUP, rule="R-GR1, R-GR5"),
+    "groups:group-members-candidates": Expect(TEAM, kwargs=GROUP, rule="R-GR1"),
+    "groups:group-members-remove": Expect(TEAM, post=200, kwargs=GROUP, rule="R-GR4"),
+    "groups:group-members-import": Expect(TEAM, post=200, kwargs=GROUP, rule="R-GR1, R-GR5"),
+    "groups:group-members-import-confirm": Expect(TEAM, get=405, post=200, kwargs=GROUP, rule="R-GR1"),
+    "groups:group-product-assign": Expect(TEAM, post=200, kwargs=GROUP, rule="R-GR2, R-GR5"),
+    # An empty list of items takes the product from the group (R-GR4), as on a user's page (R-P4).
+    "groups:group-product-change": Expect(TEAM, post=302, kwargs=GROUP, rule="R-GR3, R-GR4"),
+    "groups:group-product-unassign": Expect(TEAM, post=302, kwargs=GROUP, rule="R-GR4"),
     # Team settings (licensing/teams/settings_urls.py).
     "team_settings:team-settings": Expect(TEAM, rule="R-T3, R-T4"),
     "team_settings:team-rename": Expect(TEAM, post=200, rule="R-T4"),
@@ -272,7 +293,7 @@ EXPECT: dict[str, Expect] = {
     # The invitation link is public: the token is the key (R-U4).
     "accounts:invitation-accept": Expect(PUBLIC, post=200, rule="R-U4"),
     # The language menu: anyone, POST only (SPEC §4).
-    "accounts:language-set": Expect(PUBLIC, get=405, post=302, rule="§4 the recipient's language"),
+    "accounts:language-set": Expect(PUBLIC, post=302, rule="§4 the recipient's language; GET: the menu as a page"),
     "set_language": Expect(PUBLIC, post=302, get=302, rule="§4"),
     # Signing in and out, passwords (django.contrib.auth's views).
     "login": Expect(PUBLIC, post=200, as_={m: dict.fromkeys(SIGNED_IN, HOME) for m in ("get", "post")}),
@@ -489,7 +510,15 @@ def _build() -> Matrix:
     other_device = ApiToken.objects.create(
         user=sibling.user, device_name="Desktop", token_hash=new_token()[1], expires_at=now + timedelta(days=30)
     )
+    # Team A's group (R-GR1): the plain user and the guest in it, DraftPro given to it; the other
+    # team's group, for the "primary+group_id" cases.
+    team_group = GroupOfTeam.objects.create(team=team, name="Engineers")
+    for member in (user, guest):
+        GroupMember.objects.create(group=team_group, member=member)
+    GroupProduct.objects.create(group=team_group, product=product).items.set(items)
+    other_group = GroupOfTeam.objects.create(team=other_team, name="Viewers")
     foreign = {
+        "group_id": other_group.pk,
         "member_id": sibling.pk,
         "product_id": other_product.pk,
         "contract_id": other_subscription.contract_id,
@@ -505,8 +534,6 @@ def _build() -> Matrix:
     message_log = MessageLog.objects.create(when_added=now, priority="2", result="1", log_message="sent")
     dont_send = DontSendEntry.objects.create(to_address="nobody@example.com", when_added=now)
     group = Group.objects.create(name="Support")
-    team_group = TeamGroup.objects.create(team=team, name="Site crew")
-    TeamGroupMember.objects.create(group=team_group, member=guest)
     # Someone's authenticator app (the invited member, who is none of the personas).
     authenticator = Authenticator.objects.create(user=invited.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     # The reset link of someone who never signs in during the tests (a sign-in changes the token).

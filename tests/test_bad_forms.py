@@ -24,6 +24,17 @@ from licensing.accounts.services import EMAIL_INVALID, FIRST_NAME_TOO_LONG, LAST
 from licensing.accounts.signin_forms import INVALID_LOGIN
 from licensing.accounts.views import PREVIEW_GONE
 from licensing.activity.models import ActivityEvent
+from licensing.groups.forms import (
+    CHOOSE_PRODUCT,
+    DESCRIPTION_TOO_LONG,
+    ITEM_NOT_OF_PRODUCT,
+    MEMBER_GONE,
+    MEMBER_LEFT,
+    PRODUCT_NOT_CHOOSABLE,
+)
+from licensing.groups.member_views import PREVIEW_GONE as GROUP_PREVIEW_GONE
+from licensing.groups.models import Group, GroupMember, GroupProduct
+from licensing.groups.services import GROUP_NAME_TOO_LONG
 from licensing.subscriptions.models import Assignment, Subscription
 from licensing.teams.forms import USER_GONE
 from licensing.teams.models import Member, Team
@@ -142,6 +153,38 @@ LOGIN = plain_url("login")
 RESET = plain_url("password_reset")
 
 
+def a_group(world: World) -> int:
+    """Team A's group "Engineers", with the plain user in it and DraftPro given to it (R-GR1, R-GR2)."""
+    group, created = Group.objects.get_or_create(team=world.team, name="Engineers")
+    if created:
+        GroupMember.objects.create(group=group, member=world.user)
+        GroupProduct.objects.create(group=group, product=world.product).items.set(world.items)
+    return group.pk
+
+
+def group_url(name: str, **kwargs) -> Callable[[World], str]:
+    return team_url(f"groups:{name}", group_id=a_group, **kwargs)
+
+
+def second_product_draftpro_item(world: World) -> dict:
+    """ "Assign product" of a second product of the team with an item of DraftPro ticked."""
+    second = ProductFactory(code="second", name="Second")
+    SubscriptionFactory(team=world.team, product=second, seats=2)
+    return {"action": "confirm", "product": second.pk, "scope": "choose", "items": [world.items[0].pk]}
+
+
+GROUP_CREATE = team_url("groups:group-create")
+GROUP_LIST = team_url("groups:group-list")
+GROUP_DETAIL = group_url("group-detail")
+GROUP_RENAME = group_url("group-rename")
+GROUP_ADD = group_url("group-members-add")
+GROUP_CANDIDATES = group_url("group-members-candidates")
+GROUP_REMOVE = group_url("group-members-remove")
+GROUP_IMPORT_CONFIRM = group_url("group-members-import-confirm")
+GROUP_ASSIGN = group_url("group-product-assign")
+GROUP_ITEMS = group_url("group-product-change", product_id=lambda w: w.product.pk)
+
+
 def get(url, data, **kwargs) -> Case:
     return Case(url=url, data=data, method="get", **kwargs)
 
@@ -203,6 +246,50 @@ CASES = {
     "bulk-product-of-other-team": Case(
         BULK, lambda w: {"members": [w.user.pk], "action": "assign", "product": other_team_product(w)}
     ),
+    # --- By Group (R-GR1, R-GR2) ---
+    "group-create-name-10k": Case(GROUP_CREATE, {"name": LONG}, message=GROUP_NAME_TOO_LONG, kept=LONG),
+    "group-create-name-nul": Case(GROUP_CREATE, {"name": NUL}, message=NUL_MESSAGE, kept=NUL),
+    "group-create-description-10k": Case(
+        GROUP_CREATE, {"name": "Sales", "description": LONG}, message=DESCRIPTION_TOO_LONG % {"max": 1000}, kept=LONG
+    ),
+    "group-create-description-nul": Case(
+        GROUP_CREATE, {"name": "Sales", "description": NUL}, message=NUL_MESSAGE, kept=NUL
+    ),
+    "group-rename-name-10k": Case(GROUP_RENAME, {"name": LONG}, message=GROUP_NAME_TOO_LONG, kept=LONG),
+    "group-list-search-10k": get(GROUP_LIST, {"q": LONG}),
+    "group-list-search-nul": get(GROUP_LIST, {"q": NUL}),
+    "group-detail-search-nul": get(GROUP_DETAIL, {"q": NUL, "page": HUGE_ID, "wait-page": "abc"}),
+    "group-candidates-10k": get(GROUP_CANDIDATES, {"q": LONG, "members": ["abc"]}),
+    "group-candidates-nul": get(GROUP_CANDIDATES, {"q": NUL, "members": [HUGE_ID]}),
+    "group-add-member-letters": Case(GROUP_ADD, {"action": "add", "members": ["abc"]}, message=MEMBER_GONE),
+    "group-add-member-huge": Case(GROUP_ADD, {"action": "confirm", "members": [HUGE_ID]}, message=MEMBER_GONE),
+    "group-add-member-nul": Case(GROUP_ADD, {"action": "add", "members": ["1\x00"]}, message=NUL_MESSAGE),
+    "group-add-member-of-other-team": Case(
+        GROUP_ADD, lambda w: {"action": "confirm", "members": [other_team_member(w)]}, message=MEMBER_GONE
+    ),
+    "group-add-search-10k": Case(GROUP_ADD, {"action": "search", "q": LONG}),
+    "group-remove-member-letters": Case(GROUP_REMOVE, {"members": ["abc"], "confirm": "1"}, message=MEMBER_LEFT),
+    "group-remove-member-superscript": Case(
+        GROUP_REMOVE, {"members": [SUPERSCRIPT_TWO], "confirm": "1"}, message=MEMBER_LEFT
+    ),
+    "group-remove-member-of-other-team": Case(
+        GROUP_REMOVE, lambda w: {"members": [other_team_member(w)], "confirm": "1"}, message=MEMBER_LEFT
+    ),
+    "group-import-confirm-id-10k": Case(GROUP_IMPORT_CONFIRM, {"import_id": LONG}, message=GROUP_PREVIEW_GONE),
+    "group-import-confirm-id-nul": Case(GROUP_IMPORT_CONFIRM, {"import_id": "\x00"}, message=GROUP_PREVIEW_GONE),
+    "group-assign-no-product": Case(GROUP_ASSIGN, {"action": "confirm"}, message=CHOOSE_PRODUCT),
+    "group-assign-product-letters": Case(
+        GROUP_ASSIGN, {"action": "confirm", "product": "abc"}, message=PRODUCT_NOT_CHOOSABLE
+    ),
+    "group-assign-product-huge": Case(
+        GROUP_ASSIGN, {"action": "confirm", "product": HUGE_ID}, message=PRODUCT_NOT_CHOOSABLE
+    ),
+    "group-assign-product-of-other-team": Case(
+        GROUP_ASSIGN, lambda w: {"action": "confirm", "product": other_team_product(w)}, message=PRODUCT_NOT_CHOOSABLE
+    ),
+    "group-assign-item-of-other-product": Case(GROUP_ASSIGN, second_product_draftpro_item, message=ITEM_NOT_OF_PRODUCT),
+    "group-items-letters": Case(GROUP_ITEMS, {"items": ["abc"]}),
+    "group-items-of-other-product": Case(GROUP_ITEMS, lambda w: {"items": [other_product_item(w)]}),
     # --- Team settings: rename and create (R-T3, R-T4) ---
     "rename-10k": Case(RENAME, {"name": LONG}, message=TEAM_NAME_TOO_LONG, kept=LONG),
     "rename-nul": Case(RENAME, {"name": NUL}, message=NUL_MESSAGE, kept=NUL),
@@ -405,6 +492,9 @@ def state() -> tuple:
         ActivityEvent.objects.count(),
         Message.objects.count(),
         ApiToken.objects.count(),
+        sorted(Group.objects.values_list("pk", "team_id", "name", "description")),
+        sorted(GroupMember.objects.values_list("group_id", "member_id")),
+        sorted(GroupProduct.objects.values_list("group_id", "product_id")),
     )
 
 

@@ -238,3 +238,76 @@ def test_a_group_change_takes_as_many_queries_for_200_members_as_for_10(world, c
     many = _group_change_queries(world, 200, change)
     assert many == few
     assert max(many) <= 40
+
+
+# --- By Group (issue 20): the list and a group's page at 10 and at 200 members ----------------------
+
+GROUP_SMALL, GROUP_LARGE = 10, 200
+
+
+def group_pages(team, group, products) -> dict:
+    def url(name: str, query: str = "", **kwargs) -> str:
+        kwargs = {"team_id": team.pk, **kwargs}
+        return reverse(f"groups:{name}", kwargs=kwargs) + (f"?{query}" if query else "")
+
+    first = group.memberships.order_by("pk").first().member_id
+    return {
+        "By Group": url("group-list"),
+        "By Group, searched and sorted": url("group-list", "q=eng&sort=-member_count"),
+        "a group": url("group-detail", group_id=group.pk),
+        "a group, searched and sorted": url("group-detail", "q=example&sort=-joined_at", group_id=group.pk),
+        "a group, page 2 of the waiting": url("group-detail", "wait-page=2", group_id=group.pk),
+        "Add members": url("group-members-add", group_id=group.pk),
+        "Add members, as one types": url("group-members-candidates", "q=member", group_id=group.pk),
+        "Remove a member": url("group-members-remove", f"members={first}", group_id=group.pk),
+        "Delete group": url("group-delete", group_id=group.pk),
+        "Assign product": url("group-product-assign", group_id=group.pk),
+        "Change items": url("group-product-change", group_id=group.pk, product_id=products[0].pk),
+        "Unassign": url("group-product-unassign", group_id=group.pk, product_id=products[0].pk),
+    }
+
+
+def test_by_group_runs_as_many_queries_for_200_members_as_for_10(client, sized):
+    # R-GR5 at scale: 120 seats of two products and 5 of a third for a group of 200 members: the others
+    # wait, and are listed (a page at a time).
+    from licensing.groups.services import group_create, group_members_add, group_product_assign
+
+    world = sized.world
+    actor = world.primary.user
+    client.force_login(actor)
+    engineering = group_create(team=world.team, name="Engineering", description="CAD", actor=actor)
+    others = [group_create(team=world.team, name=f"Engineering {n}", actor=actor) for n in range(3)]
+    # A product of 5 seats: members wait at 10 as at 200, so both list the waiting.
+    scarce = ProductFactory(code="scarce", name="Scarce")
+    ProductItemFactory(product=scarce, code="scarce-desktop", name="Scarce desktop")
+    SubscriptionFactory(team=world.team, product=scarce, seats=5, owner=actor)
+    for group in [engineering, *others]:
+        for product in [*sized.products[:2], scarce]:
+            group_product_assign(group=group, product=product, actor=actor)
+
+    def grow_to(count: int) -> None:
+        have = engineering.memberships.count()
+        new = [
+            MemberFactory(team=world.team, is_guest=n % 10 == 3, user__email=f"grouped{n}@example.com")
+            for n in range(have, count)
+        ]
+        group_members_add(group=engineering, members=new, actor=actor)
+        for group in others:
+            group_members_add(group=group, members=new[::3], actor=actor)
+
+    grow_to(GROUP_SMALL)
+    pages = group_pages(world.team, engineering, sized.products)
+    few = {}
+    for name, path in pages.items():
+        queries_of(client, path)
+        few[name] = queries_of(client, path)
+    grow_to(GROUP_LARGE)
+    assert engineering.waits.count() > 50  # more than a page of the waiting
+    wrong = []
+    for name, path in pages.items():
+        many = queries_of(client, path)
+        if many > few[name]:
+            wrong.append(f"{name} ({path}): {few[name]} queries for {GROUP_SMALL} members, {many} for {GROUP_LARGE}")
+        if many > MAX_QUERIES:
+            wrong.append(f"{name} ({path}): {many} queries, more than {MAX_QUERIES}")
+    assert not wrong, "\n".join(wrong)

@@ -20,10 +20,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
 from licensing.accounts import devices, services
@@ -507,10 +508,18 @@ def _invitation_unusable(request, error: ValidationError):
 # --- Language -----------------------------------------------------------------------------------
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def language_set(request):
     """The language menu: Django's set_language (cookie and redirect), and for a signed-in person the
-    language remembered on their account, so that their mails come in it too (SPEC §4)."""
+    language remembered on their account, so that their mails come in it too (SPEC §4). Opened as a
+    page (the menu's button without JavaScript), it shows the choices."""
+    if request.method != "POST":
+        next_url = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = ""
+        return render(request, "accounts/language.html", {"next": next_url})
     response = set_language(request)
     language = request.POST.get("language", "")
     if request.user.is_authenticated:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from licensing.activity.models import ActivityEvent
@@ -462,3 +463,21 @@ def member_groups_leave(*, member: Member, actor) -> list[str]:
 def groups_giving(assignment_ids: list[int]) -> dict[int, list[str]]:
     """assignment id → the names of the groups that give it, for the activity rows and the pages."""
     return _by_assignment(AssignmentGrant, "group__name", assignment_ids, kind=list)
+
+
+def seats_lost(*, group: Group, member_ids: list[int] | None = None) -> dict[int, int]:
+    """product id → how many seats the members `member_ids` of `group` (None: all of them) would lose
+    if they left the group, or the group lost the product: the seats it gives that neither a direct
+    assignment nor another group still gives (R-GR4, the rule of `seats_take`). For the screens to
+    say before the admin confirms; a read."""
+    others = AssignmentGrant.objects.filter(assignment=OuterRef("assignment")).exclude(group=group)
+    grants = AssignmentGrant.objects.filter(group=group, assignment__direct=False).exclude(Exists(others))
+    parts = [grants]
+    if member_ids is not None:
+        parts = [grants.filter(assignment__member_id__in=part) for part in _chunks(member_ids)]
+    lost: dict[int, int] = defaultdict(int)
+    for part in parts:
+        counts = part.order_by().values("assignment__product").annotate(total=Count("pk"))
+        for product_id, total in counts.values_list("assignment__product", "total"):
+            lost[product_id] += total
+    return dict(lost)

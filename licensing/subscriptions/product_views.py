@@ -16,25 +16,33 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import get_text_list
+from django.utils.text import get_text_list, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from licensing.accounts.services import member_invite
 from licensing.groups.models import SeatWait
 from licensing.teams.models import Member, Team, member_search
+from portal.csv_export import csv_response
 from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
 from portal.fields import id_from
-from portal.tables import paginate
+from portal.tables import order, paginate
 from portal.views import team_for_admin
 
 from .forms import AssignmentItemsForm
 from .models import Assignment, Product, Subscription
 from .product_forms import AssignUsersForm, Person, SearchForm, products_search
 from .services import assignment_create, assignment_delete, assignment_update
-from .tables import AssignmentTable, ProductTable, assignments_for_list, products_for_list
+from .tables import (
+    PRODUCT_CSV_HEADER,
+    AssignmentTable,
+    ProductTable,
+    assignments_for_list,
+    product_csv_rows,
+    products_for_list,
+)
 from .views import (
     ITEMS_SAVED,
     NOT_ASSIGNED,
@@ -99,6 +107,18 @@ def product_list(request, team_id: int):
     table = paginate(request, ProductTable(products, team=team))
     context = {"team": team, "search": search, "table": table}
     return render(request, "subscriptions/product_list.html", context)
+
+
+@require_GET
+@login_required
+def product_export(request, team_id: int):
+    """By Product's "Export as CSV": the products the list shows with its search, in its order
+    (PRODUCT_CSV_HEADER; the format of portal.csv_export)."""
+    team = team_for_admin(request, team_id)
+    search = SearchForm(request.GET)
+    table = order(request, ProductTable(products_search(products_for_list(team), search.query), team=team))
+    filename = f"products-{slugify(team.name) or f'team-{team.pk}'}-{timezone.localdate().isoformat()}.csv"
+    return csv_response(filename, PRODUCT_CSV_HEADER, product_csv_rows(table.data.data))
 
 
 # --- A product's page ---------------------------------------------------------------------------

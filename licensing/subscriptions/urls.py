@@ -28,6 +28,7 @@ urlpatterns = [
     path("contracts/<int:contract_id>/", contract_views.contract_detail, name="contract-detail"),
     # User management › By Product (R-BP1, R-BP2).
     path("products/", product_views.product_list, name="product-list"),
+    path("products/export.csv", product_views.product_export, name="product-export"),
     path("products/<int:product_id>/", product_views.product_detail, name="product-detail"),
     path("products/<int:product_id>/assign/", product_views.product_assign_users, name="product-assign-users"),
     path(

@@ -9,6 +9,7 @@ app_name = "teams"
 urlpatterns = [
     path("", views.member_list, name="member-list"),
     path("bulk/", views.member_bulk, name="member-bulk"),
+    path("export.csv", views.member_export, name="member-export"),
     path("<int:member_id>/", views.member_detail, name="member-detail"),
     path("<int:member_id>/role/", views.member_role, name="member-role"),
     path("<int:member_id>/delete/", views.member_delete, name="member-delete"),

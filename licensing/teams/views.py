@@ -13,10 +13,12 @@ from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from licensing.accounts.models import Invitation
 from licensing.groups.models import GroupMember, GroupProduct
@@ -28,9 +30,18 @@ from licensing.teams.filters import MemberFilter
 from licensing.teams.forms import MemberBulkForm, MemberRoleForm
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members
-from licensing.teams.tables import NAME_ORDER, PER_PAGE, MemberTable, member_name, members_for_list
+from licensing.teams.tables import (
+    MEMBER_CSV_HEADER,
+    NAME_ORDER,
+    PER_PAGE,
+    MemberTable,
+    member_csv_rows,
+    member_name,
+    members_for_list,
+)
+from portal.csv_export import csv_response
 from portal.dialogs import dialog_done, render_dialog
-from portal.tables import paginate
+from portal.tables import order, paginate
 from portal.views import team_for_admin
 
 DOES_NOT_HAVE = gettext_lazy("%(name)s does not have %(product)s.")
@@ -289,3 +300,18 @@ def member_bulk(request, team_id: int):
     level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
     messages.add_message(request, level, summary)
     return dialog_done(request, context["list_url"])
+
+
+# --- By User as CSV -----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def member_export(request, team_id: int):
+    """By User's "Export as CSV": the members the list shows with these filters, in its order, every
+    page, streamed (MEMBER_CSV_HEADER; the format of portal.csv_export)."""
+    team = team_for_admin(request, team_id)
+    filterset = MemberFilter(request.GET, queryset=members_for_list(team), team=team)
+    table = order(request, MemberTable(filterset.qs, team=team))
+    filename = f"users-{slugify(team.name) or f'team-{team.pk}'}-{timezone.localdate().isoformat()}.csv"
+    return csv_response(filename, MEMBER_CSV_HEADER, member_csv_rows(table.data.data))

@@ -7,9 +7,14 @@
    - Focus (WCAG 2.4.3): when the dialog closes (Escape, Cancel, ×) the focus goes back to the
      button or link that opened it; when it closes by a Save or Send that loads the page again, to
      that button on the new page if it is there. After its content is swapped (errors, the
-     Single/Multiple tabs) the focus goes to the first field with an error, else to the title,
-     unless a screen's own script already put it in the dialog.
-   - Failed htmx requests show a toast instead of failing silently. */
+     Single/Multiple tabs) the focus goes to the first field with an error, else to an error of the
+     whole form, else to the title, unless a screen's own script already put it in the dialog. When
+     the page that opened it is gone (Delete), to the new page's message, else its heading.
+   - Failed htmx requests show a toast instead of failing silently.
+   - Busy buttons: the button that sent a form (through htmx or as a plain post) says so until the
+     answer comes (aria-busy, a spinner) and a second press sends nothing twice.
+   - The menu buttons of the top bar are links (to a page that works without JavaScript) with
+     role="button": Space presses them as it presses a button. */
 (function () {
   "use strict";
 
@@ -87,9 +92,20 @@
       saved = JSON.parse(sessionStorage.getItem(RETURN_KEY) || "null");
       sessionStorage.removeItem(RETURN_KEY);
     } catch (error) { return; }
-    if (!saved || saved.path !== location.pathname) return;
-    var el = document.querySelector(saved.selector);
-    if (focusable(el)) el.focus({ preventScroll: false });
+    if (!saved) return;
+    var el = saved.path === location.pathname ? document.querySelector(saved.selector) : null;
+    if (focusable(el)) {
+      el.focus({ preventScroll: false });
+      return;
+    }
+    // The opener is gone (Delete took the person's page away, and By User came instead): the focus
+    // goes to what the dialog did, the page's message, else its heading, so that Tab goes on from there
+    // and a screen reader reads it, instead of starting again at the skip link.
+    var main = document.getElementById("main");
+    var landing = main && (main.querySelector(".sk-messages .alert") || main.querySelector("h1"));
+    if (!landing) return;
+    landing.setAttribute("tabindex", "-1");
+    landing.focus({ preventScroll: false });
   })();
 
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -111,7 +127,12 @@
     if (!isDialogContent(event.detail.target) || !swappedWhileOpen) return;
     var content = event.detail.target;
     if (content.contains(document.activeElement)) return;
-    var target = content.querySelector("[aria-invalid=true], .is-invalid") || content.querySelector("#sk-dialog-title");
+    // The first field in error (its message is its description, read with it), else an error of
+    // the whole form (role=alert), else the title.
+    var target =
+      content.querySelector("[aria-invalid=true], .is-invalid") ||
+      content.querySelector(".modal-body [role=alert]") ||
+      content.querySelector("#sk-dialog-title");
     if (!target) return;
     if (!target.matches("input, select, textarea, button, a[href]")) target.setAttribute("tabindex", "-1");
     target.focus({ preventScroll: true });
@@ -166,5 +187,55 @@
 
   document.addEventListener("htmx:sendError", function () {
     toast(strings().offline);
+  });
+  document.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (event.key !== " " || !el.matches || !el.matches('a[role="button"]')) return;
+    event.preventDefault();
+    el.click();
+  });
+
+  // Busy buttons. htmx: from the request to its answer (an error too). A plain post: until the next
+  // page replaces this one; coming back to it (the browser's Back) makes it ready again.
+  function busy(button, on) {
+    if (!button || !button.classList) return;
+    button.classList.toggle("sk-busy", on);
+    if (on) button.setAttribute("aria-busy", "true");
+    else button.removeAttribute("aria-busy");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var submitter = trigger && trigger.submitter;
+    if (submitter) {
+      busy(submitter, true);
+      event.detail.elt.skBusyButton = submitter;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.skBusyButton) {
+      busy(elt.skBusyButton, false);
+      elt.skBusyButton = null;
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.hasAttribute("hx-post") || form.method.toLowerCase() !== "post") return;
+    if (form.dataset.skSubmitting) {
+      event.preventDefault(); // pressed again while the first is on its way
+      return;
+    }
+    form.dataset.skSubmitting = "1";
+    busy(event.submitter, true);
+  });
+
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sk-submitting]").forEach(function (form) {
+      delete form.dataset.skSubmitting;
+    });
+    document.querySelectorAll(".sk-busy").forEach(function (button) { busy(button, false); });
   });
 })();

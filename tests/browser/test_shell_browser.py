@@ -141,3 +141,56 @@ def test_a_member_who_is_no_admin_is_told_so_on_a_team_page(page, world, screens
     expect(page.get_by_role("heading", level=1)).to_have_text("You don't have access to this page")
     screenshot(page, "forbidden")
     assert [problem for problem in page.problems if "403" not in problem] == []
+
+
+def test_every_menu_and_the_navigation_work_without_javascript_on_a_phone(browser, live_server, world, screenshot):
+    # Issue 22: without JavaScript the menu buttons of the top bar are links to plain pages (the
+    # account, the language, the teams) and the navigation toggle shows the sidebar (nojs.css).
+    furnish(world)
+    context = browser.new_context(
+        base_url=live_server.url, java_script_enabled=False, viewport={"width": 375, "height": 812}, locale="en-GB"
+    )
+    page = context.new_page()
+    try:
+        page.goto(reverse("login"))
+        page.get_by_label("E-mail address").fill("primary@example.com")
+        page.get_by_label("Password").fill("pw")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="My products")).to_be_visible()
+
+        # The navigation, from a team's page.
+        page.goto(reverse("team-home", kwargs={"team_id": world.team.pk}))
+        sidebar = page.locator("#sk-sidebar")
+        expect(sidebar).not_to_be_visible()
+        page.get_by_role("button", name="Open navigation").click()
+        expect(sidebar.get_by_role("link", name="By Product")).to_be_visible()
+        screenshot(page, "nojs-navigation-phone", full_page=False)
+        sidebar.get_by_role("button", name="Close navigation").click()
+        expect(sidebar).not_to_be_visible()
+        page.get_by_role("button", name="Open navigation").click()
+        sidebar.get_by_role("link", name="By Product").click()
+        expect(page.get_by_role("heading", level=1, name="By Product")).to_be_visible()
+
+        # The team switcher: the home page's teams.
+        page.get_by_role("button", name=re.compile("Current team")).click()
+        expect(page.get_by_role("heading", name="Teams you manage")).to_be_visible()
+        page.get_by_role("link", name="Engineering").click()
+        expect(page.get_by_role("heading", level=1, name="Engineering")).to_be_visible()
+
+        # The language: a page with the choices, back where one was, in Dutch.
+        page.get_by_role("button", name="Language").click()
+        expect(page.get_by_role("heading", level=1, name="Language")).to_be_visible()
+        screenshot(page, "nojs-language-phone", full_page=False)
+        page.get_by_role("button", name="Nederlands").click()
+        expect(page.get_by_role("heading", level=1, name="Engineering")).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("lang", "nl")
+
+        # The account menu: a page with its links and Sign out.
+        page.get_by_role("button", name="Accountmenu").click()
+        expect(page.get_by_role("link", name="Mijn producten")).to_be_visible()
+        screenshot(page, "nojs-account-phone", full_page=False)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.get_by_role("button", name="Afmelden").click()
+        expect(page).to_have_url(re.compile(r"/accounts/(login|logout)/"))
+    finally:
+        context.close()

@@ -3,6 +3,8 @@ direct, through which groups, or both; a seat only groups give says how to take 
 offering "Unassign"; a wait for a seat through a group is shown with its reason. The activity log
 names the group of a seat given or taken through one (R-GR8), also when the member is deleted (R-GR7)."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -165,7 +167,7 @@ def test_a_member_waiting_for_a_seat_through_a_group_is_shown_with_the_reason(cl
     page = client.get(member_url(last)).content.decode()
 
     assert "Waiting for a seat" in page
-    assert "Through the group Crew, since" in page
+    assert re.search(r'Through the group <a href="[^"]+">Crew</a>, since', page)  # By Group's page linked
     assert "All seats of DraftPro in this team are assigned." in page
 
 

@@ -6,6 +6,7 @@ exports are meant whole and keep every row."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -95,6 +96,21 @@ def test_an_offered_page_size_is_honoured(client, crowded, page, size):
     client.force_login(crowded.primary.user)
     response = client.get(f"{LISTS[page](crowded)}per_page={size}")
     assert _rows(response) == size
+
+
+@pytest.mark.parametrize("page", list(LISTS))
+def test_the_page_sizes_are_offered_under_the_list_keeping_its_filters(client, crowded, page):
+    # Issue 22: "a page size choice", as links that keep the rest of the query and go to page 1.
+    client.force_login(crowded.primary.user)
+    html = client.get(f"{LISTS[page](crowded)}sort=-name&page=2").content.decode()
+    offered = html[html.index('aria-label="Rows per page"') :]
+    offered = offered[: offered.index("</nav>")]
+    assert 'aria-current="true">50<' in offered  # the list's own size, not a link
+    for size in (25, 100):
+        link = re.search(rf'href="([^"]*per_page={size}[^"]*)"', offered)
+        assert link, f"no link to {size} rows per page"
+        assert "sort=-name" in link.group(1)
+        assert "page=1" in link.group(1).replace("per_page", "")
 
 
 @pytest.mark.parametrize("page", list(LISTS))

@@ -451,7 +451,7 @@ def test_htmx_is_told_not_to_inject_its_indicator_style(client, world):
 def test_the_vendored_assets_are_served_locally(client, db):
     html = client.get(reverse("login")).content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
-    assert len(assets) == 6  # Bootstrap, its icons, portal.css; Bootstrap, htmx, portal.js
+    assert len(assets) == 7  # Bootstrap, its icons, portal.css, nojs.css (in <noscript>); Bootstrap, htmx, portal.js
     assert all(asset.startswith("/static/") for asset in assets)
     # Nothing the page loads comes from elsewhere. Only the tags that load something are looked at,
     # without their nonce: a random CSRF token or nonce spells "cdn" now and then (one run in a few
