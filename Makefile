@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n 2
 STRESS_RUNS ?= 20
 STRESS_TESTS ?= tests/test_concurrency.py tests/test_db_conflicts.py tests/subscriptions/test_unassign_meanwhile.py tests/groups/test_group_concurrency.py
 
-.PHONY: run test test-sqlite test-postgres stress lint format migrate seed bench bench-seed clean help install translations messages
+.PHONY: run test test-sqlite test-postgres stress lint format migrate seed bench bench-seed bench-groups clean help install translations messages
 
 help:
 	@echo "make run      set up, migrate, load the demo and serve on http://127.0.0.1:$(PORT), with a job worker"
@@ -20,6 +20,7 @@ help:
 	@echo "make format   ruff format and autofix"
 	@echo "make bench    the figures of issue 10 into bench/RESULTS.md (SQLite; PostgreSQL too if DATABASE_URL is set)"
 	@echo "make bench-seed  time seed_demo --users 50000 on a fresh SQLite file"
+	@echo "make bench-groups  issue 20: a group of 10,000 members given a product and taken it (bench/groups.py)"
 	@echo "make messages extract the translatable strings into locale/nl/LC_MESSAGES/django.po"
 
 $(BIN)/python:
@@ -89,6 +90,11 @@ bench: translations
 
 bench-seed: install
 	env -u DATABASE_URL $(BIN)/python bench/seed_demo.py
+
+# make bench-groups: issue 20's figures, a group of 10,000 members given a product and taken it, on the
+# same seeded customer (bench/groups.py; SQLite, and PostgreSQL too when DATABASE_URL is set).
+bench-groups: translations
+	$(BIN)/python bench/groups.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts *.sqlite3 *.sqlite3-*

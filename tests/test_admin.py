@@ -19,6 +19,7 @@ from licensing.accounts.devices import api_token_issue
 from licensing.accounts.models import Invitation, User
 from licensing.accounts.services import ALREADY_MEMBER, invitation_resend, member_invite
 from licensing.activity.models import ActivityEvent
+from licensing.groups.services import group_create, group_members_add, group_product_assign
 from licensing.subscriptions.forms_admin import CONFIRM_OVERRIDE, CONTRACT_OF_OTHER_CUSTOMER, ITEMS_REQUIRED
 from licensing.subscriptions.models import Assignment, Contract, Subscription
 from licensing.subscriptions.services import (
@@ -41,7 +42,7 @@ from tests.factories import (
     UserFactory,
 )
 
-LICENSING_APPS = {"accounts", "teams", "subscriptions", "activity"}
+LICENSING_APPS = {"accounts", "teams", "subscriptions", "activity", "groups"}
 LICENSING_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label in LICENSING_APPS),
     key=lambda model: model._meta.label,
@@ -110,6 +111,9 @@ def full_world(world):
     member_invite(team=world.team, email="later@example.com", first_name="Lea", last_name="Later", actor=None)
     SeatUsageFactory(user=world.user.user, product=world.product, team=world.team)
     api_token_issue(user=world.user.user, device_name="Drawing office PC")
+    group = group_create(team=world.team, name="Engineering", actor=None)
+    group_members_add(group=group, members=[world.user, world.guest], actor=None)
+    group_product_assign(group=group, product=world.product, actor=None)
     return world
 
 
@@ -204,6 +208,9 @@ def crowded_world(world):
         SubscriptionFactory(team=team, product=world.product, seats=2, contract__manager=primary.user)
         assignment_create(member=member, product=world.product, actor=primary.user)
         member_invite(team=team, email=f"new{n}@example.com", first_name="New", last_name=f"N{n}", actor=None)
+        group = group_create(team=team, name=f"Group {n}", actor=None)
+        group_members_add(group=group, members=[primary, member], actor=None)
+        group_product_assign(group=group, product=world.product, actor=None)
     return world
 
 
@@ -220,6 +227,7 @@ def crowded_world(world):
         "accounts_user",
         "accounts_invitation",
         "activity_activityevent",
+        "groups_group",
     ],
 )
 def test_changelists_take_a_fixed_number_of_queries(support, crowded_world, django_assert_max_num_queries, model):

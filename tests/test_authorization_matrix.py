@@ -492,6 +492,8 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "activity_activityevent": ("event_id", READ_ONLY),
     # A vendor API key is made (its secret shown once) and revoked, never edited or deleted.
     "integrations_vendorapikey": ("vendorapikey_id", {"delete": 403}),
+    # A team's groups (R-GR1): created, renamed and deleted through licensing.groups.services.
+    "groups_group": ("team_group_id", {}),
     # Second factors are set up by their owners; support sees them and removes a lost one.
     "mfa_authenticator": ("authenticator_id", {"add": 403}),
     # Webhooks (R-API4): endpoints are added and deleted through the services; events and deliveries
@@ -542,6 +544,11 @@ EXPECT.update(
         "admin:subscriptions_subscription_set-seats": Expect(SUPPORT, get=302, post=302),
         "admin:subscriptions_subscription_renew": Expect(SUPPORT, get=302, post=302),
         "admin:auth_user_password_change": Expect(SUPPORT, post=200, kwargs={"id": "user_id"}),
+        # A group's members and products (R-GR1, R-GR2, R-GR5): an empty POST is a form error.
+        **{
+            f"admin:groups_group_{page}": Expect(SUPPORT, post=200, kwargs={"object_id": "team_group_id"}, rule="R-GR1")
+            for page in ("members_add", "members_remove", "product_assign", "product_change", "product_unassign")
+        },
     }
 )
 

@@ -101,6 +101,13 @@ def other_team_product(world: World) -> str:
     return str(product.pk)
 
 
+def other_team_group(world: World) -> str:
+    """A group of the outsider's team (R-GR6: never a choice of team A's filters)."""
+    from licensing.groups.services import group_create
+
+    return str(group_create(team=world.outsider_team, name="Elsewhere crew", actor=None).pk)
+
+
 def other_product_item(world: World) -> str:
     return str(ProductItemFactory(code="other-item", name="Other item").pk)
 
@@ -406,6 +413,11 @@ CASES = {
         {},
         statuses=(302,),
     ),
+    # R-GR6: the group filter, with what scripts send, and another team's group.
+    "report-group-letters": get(SEAT_USAGE, {"tab": "users", "group": "abc"}),
+    "report-group-huge": get(SEAT_USAGE, {"tab": "users", "group": HUGE_ID}),
+    "report-group-of-other-team": get(SEAT_USAGE, lambda w: {"tab": "users", "group": other_team_group(w)}),
+    "report-export-group-nul": get(SEAT_USAGE_USERS, {"group": "1\x00", "q": LONG}),
     "unassign-letters": Case(UNASSIGN, {"assignments": ["abc"]}, statuses=(200, 302)),
     "unassign-huge": Case(UNASSIGN, {"assignments": [HUGE_ID]}, statuses=(200, 302)),
     "unassign-superscript": Case(UNASSIGN, {"assignments": [SUPERSCRIPT_TWO]}, statuses=(200, 302)),
@@ -430,6 +442,10 @@ CASES = {
     "members-search-10k": get(MEMBERS, {"q": LONG}),
     "members-product-huge": get(MEMBERS, {"product": HUGE_ID, "role": LONG, "status": "\x00"}),
     "members-page-letters": get(MEMBERS, {"page": "abc", "sort": LONG}, statuses=(200, 404)),
+    "members-group-letters": get(MEMBERS, {"group": "abc"}),
+    "members-group-huge": get(MEMBERS, {"group": HUGE_ID, "q": "Jan\x00"}),
+    "members-group-superscript": get(MEMBERS, {"group": SUPERSCRIPT_TWO}),
+    "members-group-of-other-team": get(MEMBERS, lambda w: {"group": other_team_group(w)}),
     "products-search-nul": get(PRODUCTS, {"q": "Draft\x00"}),
     "products-search-10k": get(PRODUCTS, {"q": LONG}),
     "contracts-search-nul": get(CONTRACTS, {"q": "11\x00"}),

@@ -20,6 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licensing.accounts.services import member_invite
+from licensing.groups.services import (
+    group_create,
+    group_members_add,
+    group_members_remove,
+    group_product_assign,
+    group_product_unassign,
+)
 from licensing.subscriptions.models import Assignment, SeatUsage
 from licensing.teams.models import Member
 from licensing.teams.services import member_change_role
@@ -239,6 +246,46 @@ def test_every_django_admin_changelist_runs_as_many_queries_for_60_members_as_fo
     client.force_login(sized.world.staff)
     wrong = pages_constant(client, sized, ADMIN_PAGES)
     assert not wrong, "\n".join(wrong)
+
+
+# --- Groups: set-based, whatever the number of members (issue 20) --------------------------------
+
+
+def _group_change_queries(world, size: int, change: str) -> list[int]:
+    """The SQL statements of adding `size` members to a group that has a product (or giving the product
+    to a group of `size`), and of taking it back: all get a seat (R-GR2)."""
+    world.subscription.seats = 500
+    world.subscription.save(update_fields=["seats"])
+    members = [MemberFactory(team=world.team) for _ in range(size)]
+    members = list(Member.objects.filter(pk__in=[m.pk for m in members]).select_related("user").order_by("pk"))
+    group = group_create(team=world.team, name=f"Group of {size}", actor=world.primary.user)
+    actor = world.primary.user
+    if change in ("add", "remove"):
+        group_product_assign(group=group, product=world.product, actor=actor)
+        first = (group_members_add, {"members": members})
+        then = (group_members_remove, {"members": members})
+    else:
+        group_members_add(group=group, members=members, actor=actor)
+        first = (group_product_assign, {"product": world.product})
+        then = (group_product_unassign, {"product": world.product})
+    counts = []
+    for call, arguments in (first, then):
+        with CaptureQueriesContext(connection) as captured:
+            call(group=group, actor=actor, **arguments)
+        counts.append(len(captured.captured_queries))
+    assert Assignment.objects.filter(product=world.product).count() == 0
+    return counts
+
+
+@pytest.mark.parametrize("change", ["add", "assign"])
+def test_a_group_change_takes_as_many_queries_for_200_members_as_for_10(world, change):
+    # R-GR2, R-GR4, R-GR8: seats, items, grants, activity rows and mails set-based (issue 20's speed).
+    # The members are the small world's plus 10 or 200; both stay within one chunk of 500.
+    few = _group_change_queries(world, 10, change)
+    Assignment.objects.all().delete()
+    many = _group_change_queries(world, 200, change)
+    assert many == few
+    assert max(many) <= 40
 
 
 # --- By Group (issue 20): the list and a group's page at 10 and at 200 members ----------------------

@@ -18,6 +18,7 @@ from mailer.models import Message
 
 from licensing.accounts.models import Invitation, User
 from licensing.activity.models import ActivityEvent
+from licensing.groups.models import AssignmentGrant, Group, SeatWait
 from licensing.subscriptions.demo import BULK_CUSTOMER, CATALOGUE, DEMO_CUSTOMER, DEMO_PASSWORD, demo_delete
 from licensing.subscriptions.models import Assignment, Contract, Product, SeatUsage, Subscription
 from licensing.subscriptions.services import subscription_move_blockers
@@ -57,7 +58,7 @@ def teams(customer) -> list[Team]:
 
 
 def counts() -> dict[str, int]:
-    models = [User, Customer, Team, Member, Invitation, Product, Contract, Subscription, Assignment, SeatUsage]
+    models = [User, Customer, Team, Member, Invitation, Product, Contract, Subscription, Assignment, SeatUsage, Group]
     return {model.__name__: model.objects.count() for model in [*models, ActivityEvent, Message]}
 
 
@@ -205,6 +206,31 @@ def test_the_story_leaves_a_dated_activity_log_and_no_mail_in_the_queue(customer
     assert events.dates("created_at", "day").count() > 20
     assert events.filter(created_at__lt=timezone.now() - timedelta(days=180)).exists()
     assert Message.objects.count() == 0
+
+
+def test_two_groups_give_products_and_two_members_wait_for_a_seat(customer, teams):
+    # R-GR2, R-GR3, R-GR5: the demo shows By Group with both outcomes.
+    groups = {g.name: g for g in Group.objects.filter(team__customer=customer)}
+    assert set(groups) == {"Projectteam Havenkade", "Visualisatie"}
+    for group in groups.values():
+        assert group.memberships.count() >= 3
+        assert group.products.count() == 1
+    havenkade = groups["Projectteam Havenkade"]
+    assert AssignmentGrant.objects.filter(group=havenkade).count() == havenkade.memberships.count()
+    visualisation = groups["Visualisatie"]
+    assert visualisation.team == teams[0]
+    waiting = SeatWait.objects.filter(group=visualisation).order_by("since", "pk")
+    assert [w.member.user.first_name for w in waiting] == ["Marloes", "Wouter"]
+    assert {w.reason for w in waiting} == {SeatWait.Reason.NO_FREE_SEAT}
+    esther = Assignment.objects.get(grants__group=visualisation)
+    assert esther.direct  # held directly and through the group: one seat (R-GR3)
+    events = ActivityEvent.objects.filter(team__customer=customer)
+    assert {"group_created", "group_member_added", "group_product_assigned", "seat_waiting"} <= set(
+        events.values_list("action", flat=True)
+    )
+    # Dated with the story, not today.
+    recent = timezone.now() - timedelta(days=20)
+    assert not Group.objects.filter(team__customer=customer, created_at__gte=recent).exists()
 
 
 def test_a_second_run_changes_nothing(demo):

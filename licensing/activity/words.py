@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.accounts.models import AccessToken
 from licensing.activity.models import ActivityEvent
+from licensing.groups.models import SeatWait
 from licensing.subscriptions.models import ProductItem, Subscription
 from licensing.teams.models import Member
 
@@ -68,7 +69,7 @@ FIELDS = {
     "signed_in_at": (_("Signed in"), "moment"),
     "signed_out_at": (_("Signed out"), "moment"),
     "expires_at": (_("Invitation expires"), "moment"),
-    "reason": (_("Why"), "plain"),
+    "reason": (_("Why"), "reason"),
     "address": (_("From address"), "plain"),
     "minutes": (_("Minutes to wait"), "plain"),
     "second_factor": (_("Admins must use a second factor"), "yes_no"),
@@ -94,6 +95,8 @@ def _words(language: str) -> dict:
         "status": {value: str(label) for value, label in Member.Status.choices},
         "plan": {value: str(label) for value, label in Subscription.Plan.choices},
         "access": {value: str(label) for value, label in AccessToken.Access.choices},
+        # A wait for a seat through a group (R-GR5) keeps its reason as a code; other reasons are words.
+        "reason": {value: str(label) for value, label in SeatWait.Reason.choices},
         "field": {key: str(label) for key, (label, _kind) in FIELDS.items()},
         "yes": gettext("Yes"),
         "no": gettext("No"),
@@ -154,7 +157,7 @@ class LogReader:
         value = values[key]
         if value is None:
             return EMPTY
-        if kind in ("role", "status", "plan", "access"):
+        if kind in ("role", "status", "plan", "access", "reason"):
             return self.words[kind].get(value, str(value))
         if kind == "items" and isinstance(value, list):
             # In the order the portal lists a product's items (kind, name); an item since removed

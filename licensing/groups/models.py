@@ -109,7 +109,12 @@ class AssignmentGrant(models.Model):
 
 class SeatWait(models.Model):
     """A member a group could not give a seat of a product because the team's seats were all taken
-    (R-GR5), waiting since they joined the group, with the reason in words."""
+    (R-GR5), waiting since they joined the group, with the reason as a code: the pages and the
+    activity log say it in the reader's language (`reason_text`)."""
+
+    class Reason(models.TextChoices):
+        NO_FREE_SEAT = "no_free_seat", _("All seats are assigned")
+        NO_SUBSCRIPTION = "no_subscription", _("No active subscription")
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="waits", verbose_name=_("group"))
     member = models.ForeignKey(
@@ -119,7 +124,7 @@ class SeatWait(models.Model):
         "subscriptions.Product", on_delete=models.CASCADE, related_name="seat_waits", verbose_name=_("product")
     )
     since = models.DateTimeField(_("waiting since"))
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, default=Reason.NO_FREE_SEAT)
 
     class Meta:
         verbose_name = _("member waiting for a seat")
@@ -133,3 +138,19 @@ class SeatWait(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} · {self.product_id} · {self.since}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why the member waits, in a sentence in the language of the moment (reads `product`)."""
+        return seat_wait_reason_text(self.reason, self.product.name)
+
+
+WAIT_NO_FREE_SEAT = _("All seats of %(product)s in this team are assigned.")
+WAIT_NO_SUBSCRIPTION = _("This team has no active subscription of %(product)s.")
+
+
+def seat_wait_reason_text(reason: str, product_name: str) -> str:
+    """A wait's reason (a `SeatWait.Reason` code) as a sentence naming the product, translated now."""
+    if reason == SeatWait.Reason.NO_SUBSCRIPTION:
+        return str(WAIT_NO_SUBSCRIPTION % {"product": product_name})
+    return str(WAIT_NO_FREE_SEAT % {"product": product_name})

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing.activity.models import ActivityEvent
-from licensing.activity.services import event_build, event_record, events_record
+from licensing.activity.services import event_record, events_record_members
 from licensing.groups.models import Group, GroupMember, GroupProduct
 from licensing.groups.seats import CHUNK, seats_free, seats_give, seats_settle, seats_take, waiting_seat
 from licensing.subscriptions.models import Assignment, Product, ProductItem
@@ -83,6 +83,12 @@ def _locked(group: Group, actor) -> Group:
     return fresh
 
 
+def _member_events(member_ids: list[int], action: str, actor, **fields) -> None:
+    """An activity row per member (R-GR8), set-based, per CHUNK of ids (`events_record_members`)."""
+    for part in _chunks(member_ids):
+        events_record_members(Member.objects.filter(pk__in=part), action=action, actor=actor, **fields)
+
+
 def _event(action, group: Group, actor, **fields) -> None:
     event_record(action=action, actor=actor, team=group.team, target=group.name, **fields)
 
@@ -136,14 +142,20 @@ def group_delete(*, group: Group, actor) -> None:
 
 
 def _members_of_team(team: Team, members: Iterable[Member]) -> list[Member]:
+    """The members, each checked to be (still) of `team`: their ids read again, and the members read
+    again with their accounts only where the caller did not load them (the mails need them)."""
     members = list(dict.fromkeys(members))
-    found = {}
+    inside = set()
     for part in _chunks([m.pk for m in members]):
-        found.update((m.pk, m) for m in Member.objects.filter(team=team, pk__in=part).select_related("user"))
+        inside.update(Member.objects.filter(team=team, pk__in=part).values_list("pk", flat=True))
     for member in members:
-        if member.pk not in found:
+        if member.pk not in inside:
             raise ValidationError(MEMBER_NOT_IN_TEAM % {"name": member.name}, code="member_not_in_team")
-    return [found[m.pk] for m in members]
+    bare = [m.pk for m in members if not Member.user.is_cached(m)]
+    found = {}
+    for part in _chunks(bare):
+        found.update((m.pk, m) for m in Member.objects.filter(pk__in=part).select_related("user"))
+    return [found.get(m.pk, m) for m in members]
 
 
 @service_transaction
@@ -161,16 +173,8 @@ def group_members_add(*, group: Group, members: Iterable[Member], actor) -> list
     if not added:
         return []
     GroupMember.objects.bulk_create(added, batch_size=CHUNK)
-    events_record(
-        event_build(
-            action=ActivityEvent.Action.GROUP_MEMBER_ADDED,
-            actor=actor,
-            team=group.team,
-            target_user=m.member.user,
-            target=m.member.name,
-            after={"group": group.name},
-        )
-        for m in added
+    _member_events(
+        [m.member_id for m in added], ActivityEvent.Action.GROUP_MEMBER_ADDED, actor, after={"group": group.name}
     )
     for group_product in GroupProduct.objects.filter(group=group).select_related("product"):
         waiting_seat(group.team, group_product.product, actor)  # the ones waiting already come first
@@ -187,23 +191,15 @@ def group_members_remove(*, group: Group, members: Iterable[Member], actor) -> i
     ids = list(dict.fromkeys(m.pk for m in members))
     leaving = []
     for part in _chunks(ids):
-        leaving += GroupMember.objects.filter(group=group, member_id__in=part).select_related("member__user")
+        leaving += GroupMember.objects.filter(group=group, member_id__in=part)
     if not leaving:
         return 0
     ids = [m.member_id for m in leaving]
     products = [gp.product for gp in GroupProduct.objects.filter(group=group).select_related("product")]
     for product in products:
         seats_take(group=group, product=product, member_ids=ids, actor=actor)
-    events_record(
-        event_build(
-            action=ActivityEvent.Action.GROUP_MEMBER_REMOVED,
-            actor=actor,
-            team=group.team,
-            target_user=m.member.user,
-            target=m.member.name,
-            before={"group": group.name},
-        )
-        for m in leaving
+    _member_events(
+        [m.member_id for m in leaving], ActivityEvent.Action.GROUP_MEMBER_REMOVED, actor, before={"group": group.name}
     )
     for part in _chunks([m.pk for m in leaving]):
         GroupMember.objects.filter(pk__in=part).delete()

@@ -325,6 +325,10 @@ class WaitTable(tables.Table):
     def render_name(self, record: SeatWait):
         return _name_cell(record.member, self.team)
 
+    def render_reason(self, record: SeatWait):
+        # A code (SeatWait.Reason), said in the reader's language with the product's name.
+        return record.reason_text
+
     def render_since(self, value):
         return _when(value)
 

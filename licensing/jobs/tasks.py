@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from licensing.accounts.imports import import_confirm, rows_from_data
+from licensing.groups.models import Group
 from licensing.jobs.models import Job
 from licensing.jobs.services import job_create, job_done, job_failed, job_progress, job_running
 from licensing.reports.exports import (
@@ -74,11 +75,18 @@ def seat_usage_export(job_id: str) -> None:
         job_failed(job_id, error="The admin who started it no longer administers every team of the report.")
         return
     product = Product.objects.filter(pk=params["product"]).first() if params.get("product") else None
+    # The group filter (R-GR6): a group of the report's teams only, as the page's filter accepts.
+    group = (
+        Group.objects.filter(pk=params["group"], team_id__in=params["team_ids"]).first()
+        if params.get("group")
+        else None
+    )
     query = user_export_query(
         params["team_ids"],
         period_from(params["start"], params["end"]),
         search=params.get("search", ""),
         product=product,
+        group=group,
         unused_only=params.get("unused_only", False),
         order_by=params.get("order_by") or None,
         all_teams=params.get("all_teams", False),

@@ -30,13 +30,14 @@ def user_export_query(
     *,
     search: str = "",
     product: Product | None = None,
+    group=None,
     unused_only: bool = False,
     order_by: list[str] | None = None,
     all_teams: bool = False,
 ) -> QuerySet:
-    """Every By User row of the report, with its filters, in the order of the screen (`order_by`: the
-    table's `?sort=`)."""
-    rows = user_usage(team_ids, period, search=search, product=product, unused_only=unused_only)
+    """Every By User row of the report, with its filters (`group`: a licensing.groups Group of the team,
+    R-GR6), in the order of the screen (`order_by`: the table's `?sort=`)."""
+    rows = user_usage(team_ids, period, search=search, product=product, group=group, unused_only=unused_only)
     table = UserUsageTable(rows, period=period, all_teams=all_teams)
     if order_by:
         table.order_by = order_by

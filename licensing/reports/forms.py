@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from licensing.groups.models import Group
 from licensing.reports.queries import Period
 from licensing.subscriptions.models import Product
 from portal.fields import id_from
@@ -167,19 +168,28 @@ class ReportForm(forms.Form):
 
 
 class UserFilterForm(forms.Form):
-    """The filters of the By User tab: search by name or e-mail, a product, and "assigned but not
-    used in this range", the seats an admin can reclaim."""
+    """The filters of the By User tab: search by name or e-mail, a product, a group of the team (its
+    members' usage, R-GR6), and "assigned but not used in this range", the seats an admin can reclaim."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     product = forms.ModelChoiceField(
         label=_("Product"), queryset=Product.objects.none(), required=False, empty_label=_("All products")
     )
+    group = forms.ModelChoiceField(
+        label=_("Group"), queryset=Group.objects.none(), required=False, empty_label=_("All groups")
+    )
     unused = forms.BooleanField(label=_("Assigned but not used in this range"), required=False)
 
-    def __init__(self, data=None, *, products, **kwargs):
+    def __init__(self, data=None, *, products, groups=None, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["product"].queryset = products
         self.fields["product"].widget.attrs["class"] = "form-select form-select-sm"
+        self.groups = list(groups) if groups is not None else []
+        self.fields["group"].queryset = Group.objects.filter(pk__in=[group.pk for group in self.groups])
+        self.fields["group"].choices = [("", self.fields["group"].empty_label)] + [
+            (group.pk, group.name) for group in self.groups
+        ]
+        self.fields["group"].widget.attrs["class"] = "form-select form-select-sm"
 
     def _value(self, name: str):
         return self.cleaned_data.get(name) if self.is_valid() else None
@@ -193,12 +203,16 @@ class UserFilterForm(forms.Form):
         return self._value("product")
 
     @property
+    def chosen_group(self) -> Group | None:
+        return self._value("group")
+
+    @property
     def unused_only(self) -> bool:
         return bool(self._value("unused"))
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.search or self.chosen_product or self.unused_only)
+        return bool(self.search or self.chosen_product or self.chosen_group or self.unused_only)
 
 
 class SeatsField(forms.Field):

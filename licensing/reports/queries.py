@@ -54,6 +54,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 
 from licensing.accounts.models import User
+from licensing.groups.models import Group, GroupMember
 from licensing.subscriptions.models import Assignment, Product, SeatUsage, SeatUsageMonth, Subscription
 from licensing.subscriptions.usage_months import month_first_day, month_number
 from licensing.teams.models import Member, Team, member_first_name, member_last_name, member_search
@@ -348,12 +349,20 @@ USER_COLUMNS = (
 NAME_ORDER = ("sort_last", "sort_first", "sort_email", "product_name", "team_name", "team_key", "product_key")
 
 
-def _filtered(teams: list[int], period: Period, *, search: str, product: Product | None) -> tuple[QuerySet, QuerySet]:
+def _filtered(
+    teams: list[int], period: Period, *, search: str, product: Product | None, group: Group | None = None
+) -> tuple[QuerySet, QuerySet]:
     """The usage and the assignments of By User's rows with its filters."""
     usage = months_in(teams, period)
     assignments = Assignment.objects.filter(team__in=teams)
     if product is not None:
         usage, assignments = usage.filter(product=product), assignments.filter(product=product)
+    if group is not None:
+        # R-GR6: the usage of the group's members now (their seats of any product, used or held).
+        members = GroupMember.objects.filter(group=group)
+        inside = members.filter(member__team=OuterRef("team"), member__user=OuterRef("user"))
+        usage = usage.filter(Exists(inside))
+        assignments = assignments.filter(member_id__in=members.values("member"))
     if search:
         # Every word must appear in the first name, last name or e-mail address, as on By User: the
         # names the team sees of its members (Member.name); of someone who is no member any more
@@ -402,6 +411,7 @@ def user_usage(
     *,
     search: str = "",
     product: Product | None = None,
+    group: Group | None = None,
     unused_only: bool = False,
     light: bool = False,
     assignments_only: list[int] | None = None,
@@ -424,7 +434,7 @@ def user_usage(
     lookup per row (days used, last used: None), to be sorted and cut to a page first;
     `assignments_only` gives the whole rows of those assignments alone (no union); `unheld=False`
     leaves out the seats held by nobody now, when the caller knows there are none (`unheld_rows`)."""
-    usage, assignments = _filtered(teams, period, search=search, product=product)
+    usage, assignments = _filtered(teams, period, search=search, product=product, group=group)
     if assignments_only is not None:
         assignments = assignments.filter(pk__in=assignments_only)
     # The last use before the period: the latest month up to the period's first with a day before it.
@@ -574,6 +584,7 @@ def unheld_rows(
     *,
     search: str = "",
     product: Product | None = None,
+    group: Group | None = None,
     unused_only: bool = False,
     products: list[ProductUsage],
 ) -> bool:
@@ -584,7 +595,7 @@ def unheld_rows(
     True when the figures cannot tell (several teams, a search)."""
     if unused_only:
         return False
-    if len(teams) != 1 or search:
+    if len(teams) != 1 or search or group is not None:
         return True
     return sum(row.users - (row.seats_assigned - row.unused) for row in _chosen(products, product)) > 0
 
@@ -595,6 +606,7 @@ def user_usage_count(
     *,
     search: str = "",
     product: Product | None = None,
+    group: Group | None = None,
     unused_only: bool = False,
     products: list[ProductUsage] | None = None,
 ) -> int:
@@ -606,9 +618,9 @@ def user_usage_count(
     so a product's used rows are its users (`ProductUsage.users`) and its idle rows are its unused
     seats (`ProductUsage.unused`, the same definition). Otherwise it counts the assignments (the
     idle ones alone for `unused_only`), and the keys of the seats used but held by nobody now."""
-    if products is not None and len(teams) == 1 and not search:
+    if products is not None and len(teams) == 1 and not search and group is None:
         return sum(row.unused + (0 if unused_only else row.users) for row in _chosen(products, product))
-    usage, assignments = _filtered(teams, period, search=search, product=product)
+    usage, assignments = _filtered(teams, period, search=search, product=product, group=group)
     if unused_only:
         return _idle(assignments, period).count()
     return assignments.count() + usage.filter(_unassigned()).values("team", "user", "product").distinct().count()

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, ngettext_lazy
 from django.views.decorators.http import require_POST
 
+from licensing.groups.models import Group
 from licensing.jobs.tasks import export_start, job_url
 from licensing.reports.charts import usage_chart
 from licensing.reports.exports import USER_COLUMNS, export_filename, user_export_query, user_export_rows
@@ -61,7 +62,7 @@ from portal.views import team_for_admin
 TABS = ("products", "users")
 # The query parameters of each form of the page: each form carries the other's as hidden fields.
 REPORT_PARAMETERS = ("team", "range", "start", "end")
-USER_FILTER_PARAMETERS = ("q", "product", "unused", "sort")
+USER_FILTER_PARAMETERS = ("q", "product", "group", "unused", "sort")
 # Parameters that belong to one screen of the list, not to the report: an export or a switch of
 # team or range starts from the first page.
 PAGE_PARAMETERS = ("page",)
@@ -137,9 +138,16 @@ def _report(request, team_id: int, query: QueryDict | None = None) -> Report | H
     return Report(team, teams, form.all_teams, form, form.period, today, query)
 
 
-def _user_filters(request_query: QueryDict, products: list) -> UserFilterForm:
+def _team_groups(report: Report) -> list[Group]:
+    """The groups of the report's team, for By User's group filter (R-GR6): one query."""
+    return list(Group.objects.filter(team=report.team).order_by(Lower("name"), "pk"))
+
+
+def _user_filters(request_query: QueryDict, products: list, report: Report) -> UserFilterForm:
     return UserFilterForm(
-        request_query, products=Product.objects.filter(pk__in=[row.product.pk for row in products]).order_by("name")
+        request_query,
+        products=Product.objects.filter(pk__in=[row.product.pk for row in products]).order_by("name"),
+        groups=_team_groups(report),
     )
 
 
@@ -150,6 +158,7 @@ def _user_rows(report: Report, filters: UserFilterForm, *, products: list | None
     arguments = {
         "search": filters.search,
         "product": filters.chosen_product,
+        "group": filters.chosen_group,
         "unused_only": filters.unused_only,
     }
     if products is not None:
@@ -164,6 +173,7 @@ def _user_count(report: Report, filters: UserFilterForm, products: list) -> int:
         report.period,
         search=filters.search,
         product=filters.chosen_product,
+        group=filters.chosen_group,
         unused_only=filters.unused_only,
         products=products,
     )
@@ -187,7 +197,7 @@ def seat_usage(request, team_id: int):
         "products": products,
         "tab_urls": {name: report.url(tab=name, page=None) for name in TABS},
         "unused_total": sum(row.unused for row in products),
-        "unused_link": report.url(tab="users", unused="on", q=None, product=None, sort=None, page=None),
+        "unused_link": report.url(tab="users", unused="on", q=None, product=None, group=None, sort=None, page=None),
         # The range form keeps the tab and the By User filters; By User's filters keep the range.
         "report_carry": report.carry(["tab", *USER_FILTER_PARAMETERS]) if tab == "users" else [],
     }
@@ -195,7 +205,7 @@ def seat_usage(request, team_id: int):
         context["charts"] = [(row, usage_chart(row, report.period)) for row in products]
         context["export_url"] = report.url("seat-usage-export-products", page=None)
     else:
-        filters = _user_filters(request.GET, products)
+        filters = _user_filters(request.GET, products, report)
         # Whoever may see a team's report may unassign its seats (team_for_admin, administered_by).
         # No request= here: the table would paginate itself at once, counting its rows; paginate()
         # below does it once, with the count of _user_count.
@@ -260,13 +270,18 @@ def seat_usage_export_users(request, team_id: int):
         return report
     # The product filter accepts the report's products, as on screen: a product chosen under "All
     # teams" and carried to one team without it is ignored here too, not an empty file.
-    filters = UserFilterForm(request.GET, products=report_products(report.team_ids, report.period, today=report.today))
+    filters = UserFilterForm(
+        request.GET,
+        products=report_products(report.team_ids, report.period, today=report.today),
+        groups=_team_groups(report),
+    )
     order_by = request.GET.getlist("sort")  # the table's order_by_field, django-tables2's default
     query = user_export_query(
         report.team_ids,
         report.period,
         search=filters.search,
         product=filters.chosen_product,
+        group=filters.chosen_group,
         unused_only=filters.unused_only,
         order_by=order_by,  # the order of the screen, every page
         all_teams=report.all_teams,
@@ -285,6 +300,7 @@ def seat_usage_export_users(request, team_id: int):
                 "end": report.period.end.isoformat(),
                 "search": filters.search,
                 "product": product.pk if product else None,
+                "group": filters.chosen_group.pk if filters.chosen_group else None,
                 "unused_only": filters.unused_only,
                 "order_by": order_by,
                 "back": report.url(tab="users"),

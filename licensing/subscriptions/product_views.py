@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from licensing.accounts.services import member_invite
+from licensing.groups.models import SeatWait
 from licensing.teams.models import Member, Team, member_search
 from portal.csv_export import csv_response
 from portal.db import run_retrying
@@ -153,12 +154,17 @@ def _pool(team: Team, product: Product) -> list[PoolRow]:
     return sorted(rows, key=lambda row: order[row.state])
 
 
+# The members waiting for a seat a product's page lists; the rest are counted (R-GR5).
+WAITING_SHOWN = 50
+
+
 @login_required
 def product_detail(request, team_id: int, product_id: int):
     """A product: its seats, its assigned users (name, e-mail address, the items they hold, assigned
     on, by whom) with "Unassign" and the arrow beside each (R-BP2), "Assign users" (R-BP1), and the
-    subscriptions that make up the pool, expired ones greyed. The users are searched, sorted and
-    paginated: a product can have thousands."""
+    subscriptions that make up the pool, expired ones greyed, and the members waiting for a seat
+    through a group, with the group and why (R-GR5). The users are searched, sorted and paginated: a
+    product can have thousands."""
     team = team_for_admin(request, team_id)
     product = _product(team, product_id)
     search = SearchForm(request.GET)
@@ -168,6 +174,10 @@ def product_detail(request, team_id: int, product_id: int):
     back = _back(request.GET.urlencode())
     table = paginate(request, AssignmentTable(assignments, team=team, product=product, back=back))
     pool = _pool(team, product)
+    # R-GR5: the members waiting for a seat through a group, in the order they get one; counted only
+    # when some wait (one query for a product nobody waits for).
+    waits = SeatWait.objects.filter(group__team=team, product=product)
+    waiting = list(waits.select_related("member__user", "group", "product").order_by("since", "pk")[:WAITING_SHOWN])
     context = {
         "team": team,
         "product": product,
@@ -175,6 +185,8 @@ def product_detail(request, team_id: int, product_id: int):
         "table": table,
         "pool": pool,
         "active_count": sum(1 for row in pool if row.state == "active"),
+        "waiting": waiting,
+        "waiting_count": waits.count() if waiting else 0,
     }
     return render(request, "subscriptions/product_detail.html", context)
 

@@ -245,7 +245,8 @@ def _assignment_make_direct(assignment: Assignment, member: Member, chosen: list
     assignment.direct = True
     assignment.save(update_fields=["direct"])
     assignment.direct_items.set(chosen)
-    seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name="")
+    groups = ", ".join(sorted(groups_giving([assignment.pk])[assignment.pk], key=str.lower))
+    seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name=groups)
     after = list(assignment.items.all())
     event_record(
         action=ActivityEvent.Action.PRODUCT_ASSIGNED,
@@ -254,8 +255,8 @@ def _assignment_make_direct(assignment: Assignment, member: Member, chosen: list
         target_user=member.user,
         product=assignment.product,
         target=member.name,
-        before={**items_for_log(before), "direct": False},
-        after={**items_for_log(after), "direct": True},
+        before={**items_for_log(before), "direct": False, "group": groups},
+        after={**items_for_log(after), "direct": True, "group": groups},
     )
     return assignment
 
@@ -308,7 +309,8 @@ def _assignment_update_shared(assignment: Assignment, chosen: list[ProductItem],
     if {i.pk for i in assignment.direct_items.all()} == {i.pk for i in chosen}:
         return assignment
     assignment.direct_items.set(chosen)
-    seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name="")
+    groups = ", ".join(sorted(groups_giving([assignment.pk])[assignment.pk], key=str.lower))
+    seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name=groups)
     return assignment
 
 
@@ -352,7 +354,8 @@ def _assignment_delete(assignment: Assignment, actor) -> None:
         assignment.direct = False
         assignment.save(update_fields=["direct"])
         assignment.direct_items.clear()
-        seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name="")
+        names = ", ".join(sorted(groups))
+        seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name=names)
         event_record(
             action=ActivityEvent.Action.ASSIGNMENT_CHANGED,
             actor=actor,

@@ -10,12 +10,13 @@ section alone, its message inside it; any other request goes back to the user's 
 at its top. Without JavaScript the arrow is a link to a page with the same item checkboxes.
 """
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from licensing.groups.models import AssignmentGrant, SeatWait
 from licensing.teams.models import Member
 from portal.dialogs import dialog_done, render_dialog
 from portal.views import team_for_admin
@@ -38,6 +40,13 @@ ITEMS_SAVED = _("The items of %(product)s for %(name)s are saved.")
 NOTHING_CHANGED = _("Nothing changed: %(name)s already has these items of %(product)s.")
 UNASSIGNED = _("%(product)s is unassigned from %(name)s.")
 NOT_ASSIGNED = _("%(name)s does not have %(product)s, so there is nothing to unassign.")
+# R-GR4, R-GR6: unassigning a seat that groups give too takes the direct part only.
+DIRECT_UNASSIGNED = _(
+    "%(product)s is no longer assigned directly to %(name)s. They keep it through the group %(groups)s."
+)
+DIRECT_ITEMS_SAVED = _(
+    "The items of %(product)s assigned directly to %(name)s are saved. The group %(groups)s gives its items too."
+)
 
 
 # --- The section on the user's page -------------------------------------------------------------
@@ -59,6 +68,35 @@ class ProductRow:
     product: Product
     assignment: Assignment | None
     choices: tuple[ItemChoice, ...]
+    # Where the seat comes from (R-GR6): the names of the groups that give it (empty: direct only),
+    # the items the admin chose directly when groups share the seat (the menu's ticks), and the
+    # member's waits for a seat of the product through groups (licensing.groups.models.SeatWait).
+    groups: tuple = ()
+    direct_choices: tuple[ItemChoice, ...] | None = None
+    waits: tuple = ()
+
+    @property
+    def is_direct(self) -> bool:
+        return self.assignment is not None and self.assignment.direct
+
+    @property
+    def groups_only(self) -> bool:
+        """Held through groups alone: "Unassign" would be refused (GIVEN_BY_GROUP); the page says why."""
+        return self.assignment is not None and not self.assignment.direct and bool(self.groups)
+
+    @property
+    def shared(self) -> bool:
+        """Held directly and through groups: unassigning takes the direct part only, the seat stays."""
+        return self.is_direct and bool(self.groups)
+
+    @property
+    def menu_choices(self) -> tuple[ItemChoice, ...]:
+        """The ticks behind the arrow: the direct items when groups share the seat, else the items."""
+        return self.direct_choices if self.direct_choices is not None else self.choices
+
+    @property
+    def groups_text(self) -> str:
+        return ", ".join(group.name for group in self.groups)
 
     @property
     def is_full(self) -> bool:
@@ -83,15 +121,31 @@ class MemberProducts:
 
 def _product_rows(member: Member, product_ids=None) -> list[ProductRow]:
     """The member's products and the team's products with an active subscription (or the products
-    `product_ids`), each with its seats, items and the member's assignment: four queries, however
-    many products and items."""
+    `product_ids`), each with its seats, items and the member's assignment, the groups that give it
+    and the member's waits for a seat (R-GR6): six queries, however many products, items and groups
+    (seven when groups share a seat the admin also assigned directly)."""
     assignments = {
         a.product_id: a
-        for a in Assignment.objects.filter(member=member).select_related("assigned_by").prefetch_related("items")
+        for a in Assignment.objects.filter(member=member)
+        .select_related("assigned_by")
+        .prefetch_related("items", Prefetch("grants", AssignmentGrant.objects.select_related("group")))
     }
+    # The items chosen directly, only of seats groups share (the menu's ticks, R-GR6): no query without.
+    shared = [a.pk for a in assignments.values() if a.direct and a.grants.all()]
+    direct_items = defaultdict(set)
+    if shared:
+        through = Assignment.direct_items.through
+        for assignment_id, item_id in through.objects.filter(assignment_id__in=shared).values_list(
+            "assignment_id", "productitem_id"
+        ):
+            direct_items[assignment_id].add(item_id)
+    waits = defaultdict(list)
+    for wait in SeatWait.objects.filter(member=member).select_related("group").order_by("since", "pk"):
+        waits[wait.product_id].append(wait)
     if product_ids is None:
         active = Subscription.objects.active().filter(team_id=member.team_id).values("product")
-        products = Product.objects.filter(Q(pk__in=active) | Q(pk__in=list(assignments)))
+        # The products waited for through a group too, even without an active subscription (R-GR5).
+        products = Product.objects.filter(Q(pk__in=active) | Q(pk__in=list(assignments)) | Q(pk__in=list(waits)))
     else:
         products = Product.objects.filter(pk__in=product_ids)
     products = products.with_seat_counts(member.team_id).prefetch_related("items").order_by("name", "pk")
@@ -100,7 +154,13 @@ def _product_rows(member: Member, product_ids=None) -> list[ProductRow]:
         assignment = assignments.get(product.pk)
         held = {item.pk for item in assignment.items.all()} if assignment else None
         choices = tuple(ItemChoice(item, held is None or item.pk in held) for item in product.items.all())
-        rows.append(ProductRow(product, assignment, choices))
+        given = (grant.group for grant in assignment.grants.all()) if assignment else ()
+        groups = tuple(sorted(given, key=lambda group: (group.name.lower(), group.pk)))
+        direct_choices = None
+        if groups and assignment.direct:
+            chosen = direct_items[assignment.pk]
+            direct_choices = tuple(ItemChoice(item, item.pk in chosen) for item in product.items.all())
+        rows.append(ProductRow(product, assignment, choices, groups, direct_choices, tuple(waits[product.pk])))
     return rows
 
 
@@ -191,10 +251,10 @@ def member_product_unassign(request, team_id: int, member_id: int, product_id: i
         return _done(request, member)
     try:
         assignment_delete(assignment=assignment, actor=request.user)
-    except ValidationError as error:  # ALREADY_UNASSIGNED: unassigned while this request waited
+    except ValidationError as error:  # ALREADY_UNASSIGNED: unassigned while this request waited; GIVEN_BY_GROUP
         unassign_refused(request, error)
     else:
-        messages.success(request, UNASSIGNED % _names(member, product))
+        messages.success(request, _unassigned_message(member, product))
     return _done(request, member)
 
 
@@ -230,17 +290,35 @@ def member_product_change(request, team_id: int, member_id: int, product_id: int
     return _items_dialog(request, member, product, assignment, form)
 
 
+def _giving_groups(member: Member, product: Product) -> list[str]:
+    """The names of the groups that give the member's seat of `product` now (R-GR6)."""
+    grants = AssignmentGrant.objects.filter(assignment__member=member, assignment__product=product)
+    return sorted(grants.values_list("group__name", flat=True), key=str.lower)
+
+
+def _unassigned_message(member: Member, product: Product) -> str:
+    """After "Unassign" (or every item deselected): the seat is gone, or only its direct part when
+    groups give it too (R-GR4)."""
+    groups = _giving_groups(member, product)
+    if groups:
+        return DIRECT_UNASSIGNED % {**_names(member, product), "groups": ", ".join(groups)}
+    return UNASSIGNED % _names(member, product)
+
+
 def _save_items(request, member: Member, product: Product, assignment: Assignment | None, items) -> str:
     """Call the service the ticked items ask for; the message to show after it."""
     names = _names(member, product)
     if assignment is None:
         assignment_create(member=member, product=product, items=items, actor=request.user)
         return ASSIGNED % names
-    before = set(assignment.items.values_list("pk", flat=True))
+    shared = assignment.direct and assignment.grants.exists()
+    before = set((assignment.direct_items if shared else assignment.items).values_list("pk", flat=True))
     if assignment_update(assignment=assignment, items=items, actor=request.user) is None:
-        return UNASSIGNED % names  # every item deselected (R-P4)
+        return _unassigned_message(member, product)  # every item deselected (R-P4)
     if before == {item.pk for item in items}:
         return NOTHING_CHANGED % names
+    if shared:
+        return DIRECT_ITEMS_SAVED % {**names, "groups": ", ".join(_giving_groups(member, product))}
     return ITEMS_SAVED % names
 
 
@@ -249,7 +327,8 @@ def _items_dialog(request, member: Member, product: Product, assignment: Assignm
     row = _product_rows(member, product_ids=[product.pk])[0]
     if form.is_bound:
         ticked = {str(pk) for pk in form.data.getlist("items")}
-        choices = tuple(ItemChoice(choice.item, str(choice.item.pk) in ticked) for choice in row.choices)
-        row = ProductRow(row.product, row.assignment, choices)
+        choices = tuple(ItemChoice(choice.item, str(choice.item.pk) in ticked) for choice in row.menu_choices)
+        field = "choices" if row.direct_choices is None else "direct_choices"
+        row = replace(row, **{field: choices})
     context = {"member": member, "team": member.team, "row": row, "form": form, "back_url": _member_url(member)}
     return render_dialog(request, "subscriptions/member_product_items.html", context)

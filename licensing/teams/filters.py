@@ -1,12 +1,15 @@
-"""Filters of the By User list (R-U1, R-G4): search by name or e-mail, role, status, product and the
-"Show guests" toggle."""
+"""Filters of the By User list (R-U1, R-G4, R-GR6): search by name or e-mail, role, status, product,
+group and the "Show guests" toggle."""
 
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from licensing.groups.models import Group
 from licensing.subscriptions.models import Assignment, Product, Subscription
 from licensing.teams.models import Member, member_search
 
@@ -56,6 +59,13 @@ class MemberFilter(django_filters.FilterSet):
         label=_("Product"),
         empty_label=_("All products"),
     )
+    # R-GR6: the members of one of the team's groups.
+    group = django_filters.ModelChoiceFilter(
+        queryset=Group.objects.none(),
+        method="filter_group",
+        label=_("Group"),
+        empty_label=_("All groups"),
+    )
     # R-G4: guests are listed unless the toggle is turned off.
     guests = django_filters.BooleanFilter(
         method="filter_guests", label=_("Show guests"), widget=GuestToggle, field_name="is_guest"
@@ -68,8 +78,15 @@ class MemberFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, team, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.filters["product"].queryset = team_products(team)
-        for name in ("role", "status", "product"):
+        self.filters["group"].queryset = Group.objects.filter(team=team).order_by(Lower("name"), "pk")
+        self.team = team
+        for name in ("role", "status", "product", "group"):
             self.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+
+    @cached_property
+    def has_groups(self) -> bool:
+        """Whether the team has groups: the "Group" filter is shown only then."""
+        return Group.objects.filter(team=self.team).exists()
 
     @property
     def show_guests(self) -> bool:
@@ -81,9 +98,9 @@ class MemberFilter(django_filters.FilterSet):
     def is_filtered(self) -> bool:
         """Whether anything narrows the list (for the "Clear filters" link and the empty text)."""
         data = self.form.cleaned_data if self.form.is_valid() else {}
-        return bool(data.get("q") or data.get("role") or data.get("status") or data.get("product")) or (
-            data.get("guests") is False
-        )
+        return bool(
+            data.get("q") or data.get("role") or data.get("status") or data.get("product") or data.get("group")
+        ) or (data.get("guests") is False)
 
     def filter_search(self, queryset, name, value):
         # Every word must appear in the first name, last name (as the team sees them, Member.name) or
@@ -101,6 +118,9 @@ class MemberFilter(django_filters.FilterSet):
 
     def filter_product(self, queryset, name, value):
         return queryset.filter(pk__in=value.assignments.values("member"))
+
+    def filter_group(self, queryset, name, value):
+        return queryset.filter(pk__in=value.memberships.values("member"))
 
     def filter_guests(self, queryset, name, value):
         return queryset if value in (None, True) else queryset.filter(is_guest=False)

@@ -11,7 +11,7 @@ from licensing.accounts.mfa import without_second_factor
 from licensing.accounts.models import User
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
-from licensing.groups.seats import member_groups_leave, waiting_seat
+from licensing.groups.seats import groups_giving, member_groups_leave, waiting_seat
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Customer, Member, Team
 from licensing.teams.permissions import can_manage_members, can_require_second_factor, is_support
@@ -299,7 +299,13 @@ def member_delete(*, member: Member, actor) -> list[str]:
         raise ValidationError(ADMIN_CANNOT_BE_DELETED % {"name": _name(member)}, code="admin")
     assignments = list(Assignment.objects.filter(member=member).select_related("product").prefetch_related("items"))
     lost = [a.product.name for a in assignments]
+    giving = groups_giving([a.pk for a in assignments])
     for assignment in assignments:
+        before = {"items": sorted(item.code for item in assignment.items.all())}
+        if giving[assignment.pk]:
+            # R-GR8: the seat went with the groups that gave it too (R-GR7); the log names them.
+            before["group"] = ", ".join(sorted(giving[assignment.pk], key=str.lower))
+            before["direct"] = assignment.direct
         event_record(
             action=ActivityEvent.Action.PRODUCT_UNASSIGNED,
             actor=actor,
@@ -307,7 +313,7 @@ def member_delete(*, member: Member, actor) -> list[str]:
             target_user=member.user,
             product=assignment.product,
             target=_name(member),
-            before={"items": sorted(item.code for item in assignment.items.all())},
+            before=before,
             after=None,
         )
     event_record(

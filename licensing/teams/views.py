@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from licensing.accounts.models import Invitation
+from licensing.groups.models import GroupMember, GroupProduct
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create, assignment_delete
 from licensing.subscriptions.views import member_products_context
@@ -101,8 +103,24 @@ def member_detail(request, team_id: int, member_id: int):
     invitation = None
     if member.status == Member.Status.INVITED:
         invitation = Invitation.objects.filter(member=member).order_by("-created_at", "-pk").first()
-    context = {"team": team, "member": member, "invitation": invitation, **member_products_context(member)}
+    context = {
+        "team": team,
+        "member": member,
+        "invitation": invitation,
+        "member_groups": _member_groups(member),
+        **member_products_context(member),
+    }
     return render(request, "teams/member_detail.html", context)
+
+
+def _member_groups(member: Member) -> list[GroupMember]:
+    """R-GR6: the groups the member is in, by name, each with the products it gives: two queries."""
+    return list(
+        GroupMember.objects.filter(member=member)
+        .select_related("group")
+        .prefetch_related(Prefetch("group__products", GroupProduct.objects.select_related("product")))
+        .order_by(Lower("group__name"), "group__pk")
+    )
 
 
 # --- Change role --------------------------------------------------------------------------------

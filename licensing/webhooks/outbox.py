@@ -91,6 +91,22 @@ def events_from_activity(rows: Iterable[ActivityEvent]) -> None:
     )
 
 
+def events_from_inserted(*, action: str, created_at, members) -> None:
+    """The events of the activity rows that `activity.services.events_record_members` has just written
+    with one INSERT ... SELECT (`action` at `created_at`, one per member of the queryset `members`):
+    read back only when this kind of change has an endpoint listening to one of their teams, so that
+    thousands of rows cost one query more when nobody listens, as events_record's do."""
+    if action not in TYPE_OF_ACTION:
+        return
+    team_ids = set(members.order_by().values_list("team_id", flat=True).distinct())
+    if not Endpoint.objects.listening(team_ids).exists():
+        return
+    rows = ActivityEvent.objects.filter(
+        action=action, created_at=created_at, team_id__in=team_ids, target_user__in=members.values("user_id")
+    ).order_by("pk")
+    events_from_activity(rows.iterator(chunk_size=2000))
+
+
 def events_emit(items: Iterable[tuple[str, int | None, dict[str, Any], Any]]) -> list[Event]:
     """Write the events `(type, team id, data, when)` with a delivery to every enabled endpoint that
     subscribed to its type (the team's and the vendor's), and have them sent after commit. An event no

@@ -225,7 +225,7 @@ def test_the_page_shows_members_products_and_the_waiting_in_joined_order(admin_c
     assert "user@example.com" in html
     waiting = html[html.index('id="waiting-heading"') :]
     assert waiting.index("Extra0") < waiting.index("Extra1")
-    assert "All 3 seats of DraftPro in this team are assigned." in waiting
+    assert "All seats of DraftPro in this team are assigned." in waiting  # a code, said in words (issue 20, item 4)
 
     searched = text(admin_client.get(url("group-detail", named, group) + "?q=jong"))
     members = searched[searched.index('id="members-heading"') : searched.index('id="waiting-heading"')]

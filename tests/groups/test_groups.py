@@ -245,7 +245,9 @@ def test_a_group_of_five_with_three_free_seats_seats_the_first_three_and_two_wai
     assert seats_assigned(world.team, world.product) == 3
     waits = list(SeatWait.objects.order_by("since", "pk"))
     assert [w.member_id for w in waits] == [m.pk for m in crew[3:]]
-    assert waits[0].reason == "All 3 seats of DraftPro in this team are assigned."
+    # A code, said in the reader's language where it is shown (not the words of the moment).
+    assert waits[0].reason == SeatWait.Reason.NO_FREE_SEAT
+    assert waits[0].reason_text == "All seats of DraftPro in this team are assigned."
     rows = ActivityEvent.objects.filter(action=A.SEAT_WAITING)
     assert {row.after["group"] for row in rows} == {"Crew"}
     assert rows.count() == 2

@@ -405,7 +405,8 @@ def test_the_section_takes_the_same_queries_however_many_seats_the_team_holds(wo
     give(world, world.user)
     for _n in range(held - 1):
         AssignmentFactory(member=MemberFactory(team=world.team), product=world.product)
-    with django_assert_num_queries(4):  # assignments + their items, products + their items
+    # assignments + their items + the groups giving them (R-GR6), the waits, products + their items
+    with django_assert_num_queries(6):
         section = member_products_context(world.user)["member_products"]
     rows = section.held + section.offered
     assert [(row.product.seats_assigned, row.product.seats_free) for row in rows] == [(held, 40 - held)]
@@ -415,7 +416,8 @@ def test_the_section_takes_the_same_queries_however_many_seats_the_team_holds(wo
 def test_the_section_takes_the_same_queries_however_many_products(world, extra, django_assert_num_queries):
     _more_products(world, extra)
     give(world, world.user)
-    with django_assert_num_queries(4):  # assignments + their items, products + their items
+    # assignments + their items + the groups giving them (R-GR6), the waits, products + their items
+    with django_assert_num_queries(6):
         html = render_to_string("subscriptions/_member_products.html", member_products_context(world.user))
     assert html.count('class="sk-mp-row"') == 1 + extra
 

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -97,15 +98,27 @@ class AssignmentAdmin(ServiceAdmin):
     def save_related(self, request, form, formsets, change):
         pass  # the items were set by assignment_update, with its audit row
 
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:  # a seat only groups give (R-GR4): taken away through the groups
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def delete_model(self, request, obj):
-        self.delete_queryset(request, [obj])
+        try:
+            assignment_delete(assignment=obj, actor=request.user)
+        except ValidationError as error:
+            if error.code != "already_unassigned":
+                raise
+            # Someone unassigned it first: what support asked for is done; say so.
+            self.message_user(request, " ".join(error.messages), messages.INFO)
 
     def delete_queryset(self, request, queryset):
         for assignment in queryset:
             try:
                 assignment_delete(assignment=assignment, actor=request.user)
             except ValidationError as error:
-                if error.code != "already_unassigned":
-                    raise
-                # Someone unassigned it first: what support asked for is done; say so.
-                self.message_user(request, " ".join(error.messages), messages.INFO)
+                # Someone unassigned it first (done, as asked), or only groups give it (R-GR4): say so.
+                level = messages.INFO if error.code == "already_unassigned" else messages.ERROR
+                self.message_user(request, " ".join(error.messages), level)

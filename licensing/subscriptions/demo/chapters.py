@@ -8,6 +8,7 @@ from django.utils import timezone
 from mailer.models import Message
 
 from licensing.accounts.services import collaborator_add, user_get_or_create
+from licensing.groups.services import group_create, group_members_add, group_product_assign
 from licensing.subscriptions.demo.catalogue import catalogue_upsert
 from licensing.subscriptions.demo.people import DEMO_CUSTOMER, DEMO_PASSWORD, PEOPLE, SUPPORT, demo_emails, email_of
 from licensing.subscriptions.demo.story import C1, C2, C3, CONNECT_SITE, HQ, INFRA, MEP, Story
@@ -31,6 +32,7 @@ class DemoStory(Story):
         self.infra_team()
         self.installations_team()
         self.collaboration()
+        self.groups()
         self.lately()
         self.finish()
 
@@ -178,6 +180,39 @@ class DemoStory(Story):
         with self.at(44, "08:30"):
             self.accept(INFRA, "thijs")
             self.assign(INFRA, "thijs", "tessaline-connect", by="bram")
+
+    def groups(self) -> None:
+        """Five weeks ago: products given to groups (R-GR2). Bram gives the Havenkade project team
+        Tessaline Connect; Sanne gives Visualisatie Solvista Render, whose pool is full, so that two of
+        its members wait for a seat (R-GR5) while Esther holds hers directly and through the group."""
+        with self.at(36, "09:30"):
+            havenkade = group_create(
+                team=self.teams[INFRA],
+                name="Projectteam Havenkade",
+                description="Everyone working on the Havenkade Rotterdam project site.",
+                actor=self.person("bram"),
+            )
+            group_members_add(
+                group=havenkade,
+                members=[self.member(INFRA, key) for key in ("bram", "lars", "yara", "hannah")],
+                actor=self.person("bram"),
+            )
+            group_product_assign(group=havenkade, product=self.products["tessaline-connect"], actor=self.person("bram"))
+        with self.at(35, "14:10"):
+            visualisation = group_create(
+                team=self.teams[HQ],
+                name="Visualisatie",
+                description="Renderings for clients and tenders.",
+                actor=self.person("sanne"),
+            )
+            group_product_assign(
+                group=visualisation, product=self.products["solvista-render"], actor=self.person("sanne")
+            )
+            group_members_add(
+                group=visualisation,
+                members=[self.member(HQ, key) for key in ("esther", "marloes", "wouter")],
+                actor=self.person("sanne"),
+            )
 
     def lately(self) -> None:
         """The last month: an over-full pool, seats to move, a guest marked, new people invited."""

@@ -17,6 +17,7 @@ from django.utils import timezone
 from licensing.accounts.models import Invitation, User, new_token
 from licensing.accounts.services import invitation_accept, member_invite, user_get_or_create
 from licensing.activity.models import ActivityEvent
+from licensing.groups.models import Group, GroupMember, GroupProduct, SeatWait
 from licensing.subscriptions.demo.people import DEMO_CUSTOMER, FIXED_EMAILS, PEOPLE, email_of
 from licensing.subscriptions.models import Assignment, Contract, Product, ProductItem, Subscription
 from licensing.subscriptions.purchases import purchase_record
@@ -76,6 +77,10 @@ class Story:
             (Member.objects.filter(team__customer=c), ["invited_at", "accepted_at"]),
             (Invitation.objects.filter(member__team__customer=c), ["created_at", "accepted_at", "revoked_at"]),
             (Assignment.objects.filter(member__team__customer=c), ["assigned_at"]),
+            (Group.objects.filter(team__customer=c), ["created_at"]),
+            (GroupMember.objects.filter(group__team__customer=c), ["joined_at"]),
+            (GroupProduct.objects.filter(group__team__customer=c), ["assigned_at"]),
+            (SeatWait.objects.filter(group__team__customer=c), ["since"]),
             (
                 User.objects.filter(Q(memberships__team__customer=c) | Q(email__in=FIXED_EMAILS)).distinct(),
                 ["date_joined"],
