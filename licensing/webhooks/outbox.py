@@ -103,7 +103,7 @@ def events_from_inserted(*, action: str, created_at, members) -> None:
         return
     rows = ActivityEvent.objects.filter(
         action=action, created_at=created_at, team_id__in=team_ids, target_user__in=members.values("user_id")
-    ).order_by("pk")
+    ).select_related("team", "target_user", "product", "actor").order_by("pk")
     events_from_activity(rows.iterator(chunk_size=2000))
 
 

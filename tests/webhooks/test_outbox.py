@@ -155,3 +155,24 @@ def test_a_subscription_whose_term_ended_is_told_once(world, endpoint):
     assert event.payload["data"]["subscription"]["id"] == world.subscription.pk
     assert event.payload["data"]["reason"] == "term_ended"
     assert Event.objects.filter(type=EventType.SUBSCRIPTION_ENDED).count() == 1
+
+
+def test_seats_a_group_gives_to_many_at_once_are_told_too(world, endpoint):
+    """R-API4 with R-GR2 / R-GR4: a group's seats are written for all its members in one INSERT ...
+    SELECT (activity.services.events_record_members); each still becomes a seat event, given and taken."""
+    from licensing.groups.services import group_create, group_members_add, group_members_remove, group_product_assign
+
+    actor = world.primary.user
+    group = group_create(team=world.team, name="Engineers", actor=actor)
+    group_members_add(group=group, members=[world.user, world.guest], actor=actor)
+    Event.objects.all().delete()
+    group_product_assign(group=group, product=world.product, actor=actor)
+    given = Event.objects.filter(type=EventType.SEAT_ASSIGNED)
+    assert sorted(event.payload["data"]["user"]["email"] for event in given) == [
+        "guest@example.com",
+        "user@example.com",
+    ]
+    assert all(event.team_id == world.team.pk for event in given)
+    group_members_remove(group=group, members=[world.guest], actor=actor)
+    taken = Event.objects.filter(type=EventType.SEAT_UNASSIGNED)
+    assert [event.payload["data"]["user"]["email"] for event in taken] == ["guest@example.com"]
