@@ -101,9 +101,13 @@ def events_from_inserted(*, action: str, created_at, members) -> None:
     team_ids = set(members.order_by().values_list("team_id", flat=True).distinct())
     if not Endpoint.objects.listening(team_ids).exists():
         return
-    rows = ActivityEvent.objects.filter(
-        action=action, created_at=created_at, team_id__in=team_ids, target_user__in=members.values("user_id")
-    ).select_related("team", "target_user", "product", "actor").order_by("pk")
+    rows = (
+        ActivityEvent.objects.filter(
+            action=action, created_at=created_at, team_id__in=team_ids, target_user__in=members.values("user_id")
+        )
+        .select_related("team", "target_user", "product", "actor")
+        .order_by("pk")
+    )
     events_from_activity(rows.iterator(chunk_size=2000))
 
 
