@@ -30,12 +30,19 @@ from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 
 BOM = "\ufeff"
 # Characters with which a spreadsheet starts a formula (or which it strips before looking for one).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Rows are collected into chunks of about this many characters before they are sent.
 CHUNK_CHARS = 64 * 1024
+
+
+def team_slug(name: str, pk: int) -> str:
+    """A team's part of an export's file name: its name as a slug ("design"), or "team-<id>" when
+    nothing of the name is left (a name of only symbols)."""
+    return slugify(name) or f"team-{pk}"
 
 
 def safe_cell(value) -> str:

@@ -9,13 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Min
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from licensing.activity.filters import EventFilter, team_events
 from licensing.activity.tables import CSV_HEADER, PER_PAGE, ActivityTable, csv_rows
 from licensing.teams.models import Team
-from portal.csv_export import csv_response
+from portal.csv_export import csv_response, team_slug
 from portal.tables import order, paginate
 from portal.views import team_for_admin
 
@@ -57,8 +56,7 @@ def export_filename(team: Team, filterset: EventFilter, queryset) -> str:
         today = timezone.localdate()
         since = since or (timezone.localdate(span["first"]) if span["first"] else today)
         until = until or (timezone.localdate(span["last"]) if span["last"] else today)
-    team_slug = slugify(team.name) or f"team-{team.pk}"
-    return f"activity-{team_slug}-{since.isoformat()}-to-{until.isoformat()}.csv"
+    return f"activity-{team_slug(team.name, team.pk)}-{since.isoformat()}-to-{until.isoformat()}.csv"
 
 
 @require_GET

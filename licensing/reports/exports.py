@@ -9,18 +9,18 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
 
 from licensing.reports.queries import Period, user_usage
 from licensing.reports.tables import UserUsageTable
 from licensing.subscriptions.models import Product
+from portal.csv_export import team_slug
 
 USER_COLUMNS = ["team", "product", "user_email", "first_name", "last_name", "days_used", "last_used", "assigned_on"]
 
 
 def export_filename(*, team_name: str, team_id: int, all_teams: bool, period: Period, what: str) -> str:
     """seat-usage-design-2026-08-01-to-2026-10-31-users.csv"""
-    team = "all-teams" if all_teams else slugify(team_name) or f"team-{team_id}"
+    team = "all-teams" if all_teams else team_slug(team_name, team_id)
     return f"seat-usage-{team}-{period.start.isoformat()}-to-{period.end.isoformat()}-{what}.csv"
 
 

@@ -16,7 +16,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import get_text_list, slugify
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from licensing.accounts.services import member_invite
 from licensing.groups.models import SeatWait
 from licensing.teams.models import Member, Team, member_search
-from portal.csv_export import csv_response
+from portal.csv_export import csv_response, team_slug
 from portal.db import run_retrying
 from portal.dialogs import dialog_done, render_dialog
 from portal.fields import id_from
@@ -117,7 +117,7 @@ def product_export(request, team_id: int):
     team = team_for_admin(request, team_id)
     search = SearchForm(request.GET)
     table = order(request, ProductTable(products_search(products_for_list(team), search.query), team=team))
-    filename = f"products-{slugify(team.name) or f'team-{team.pk}'}-{timezone.localdate().isoformat()}.csv"
+    filename = f"products-{team_slug(team.name, team.pk)}-{timezone.localdate().isoformat()}.csv"
     return csv_response(filename, PRODUCT_CSV_HEADER, product_csv_rows(table.data.data))
 
 

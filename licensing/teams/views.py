@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -39,7 +38,7 @@ from licensing.teams.tables import (
     member_name,
     members_for_list,
 )
-from portal.csv_export import csv_response
+from portal.csv_export import csv_response, team_slug
 from portal.dialogs import dialog_done, render_dialog
 from portal.tables import order, paginate
 from portal.views import team_for_admin
@@ -313,5 +312,5 @@ def member_export(request, team_id: int):
     team = team_for_admin(request, team_id)
     filterset = MemberFilter(request.GET, queryset=members_for_list(team), team=team)
     table = order(request, MemberTable(filterset.qs, team=team))
-    filename = f"users-{slugify(team.name) or f'team-{team.pk}'}-{timezone.localdate().isoformat()}.csv"
+    filename = f"users-{team_slug(team.name, team.pk)}-{timezone.localdate().isoformat()}.csv"
     return csv_response(filename, MEMBER_CSV_HEADER, member_csv_rows(table.data.data))
