@@ -36,10 +36,11 @@ URGENT_PRIORITY = 10
 BULK_PRIORITY = -10
 
 
-def mail_send(*, to, template: str, context: dict) -> None:
+def mail_send(*, to, template: str, context: dict, bulk: bool = False) -> None:
     """Queue the mail `templates/mail/<template>{_subject.txt,.txt,.html}` for the user `to`; it is
-    sent once the transaction commits."""
-    mail_queue([_message(to, template, context)], bulk=False)
+    sent once the transaction commits. `bulk`: one of many the admin sent at once (By User's "Resend
+    invitation" for the selected users), sent after the mails of single changes (`mail_queue`)."""
+    mail_queue([_message(to, template, context)], bulk=bulk)
 
 
 def mail_queue(messages: list[EmailMessage], *, bulk: bool | None = None) -> list[int]:

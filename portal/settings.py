@@ -316,6 +316,9 @@ JOBS_STALE_MINUTES = int(os.environ.get("JOBS_STALE_MINUTES", "15"))
 # progress page (licensing.jobs); smaller ones answer at once, as before.
 JOBS_EXPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_EXPORT_ROWS_AT_ONCE", "5000"))
 JOBS_IMPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_IMPORT_ROWS_AT_ONCE", "500"))
+# By User's bulk actions (delete, assign, unassign, change role, resend) on more members than this run
+# as a job with a progress page; fewer answer at once (licensing.teams.bulk).
+JOBS_BULK_MEMBERS_AT_ONCE = int(os.environ.get("JOBS_BULK_MEMBERS_AT_ONCE", "500"))
 # How long the file of an export and the result of an import are kept once done.
 JOBS_KEEP_HOURS = int(os.environ.get("JOBS_KEEP_HOURS", "24"))
 # How long the rows of finished tasks stay in the admin (Tasks › Task results) for support staff.

@@ -62,9 +62,9 @@ TEAM_LIMIT_TOO_MANY = _(
 )
 
 
-def invitation_send(*, member: Member, actor, resent: bool = False) -> Invitation:
+def invitation_send(*, member: Member, actor, resent: bool = False, bulk: bool = False) -> Invitation:
     """Mail `member` a new invitation link; every older link of theirs stops working (R-U5).
-    Called inside the transaction of the change that invites."""
+    Called inside the transaction of the change that invites; `bulk`: one of many (`mail_send`)."""
     now = timezone.now()
     # R-U5: a new link kills every older one.
     Invitation.objects.filter(member=member, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
@@ -86,6 +86,7 @@ def invitation_send(*, member: Member, actor, resent: bool = False) -> Invitatio
             # another team may have typed.
             "greeting_name": member.first_name,
         },
+        bulk=bulk,
     )
     return invitation
 

@@ -158,9 +158,10 @@ def member_invite(
 
 
 @service_transaction
-def invitation_resend(*, member: Member, actor) -> Invitation:
+def invitation_resend(*, member: Member, actor, bulk: bool = False) -> Invitation:
     """Send a new invitation to a member who has not accepted yet (R-U5); the old link stops working.
-    It counts against the limits of `invitations_allow` as a first invitation does."""
+    It counts against the limits of `invitations_allow` as a first invitation does. `bulk`: one of
+    many resent at once (By User's bulk "Resend invitation"), its mail sent after single changes'."""
     if actor is not None:
         require(can_manage_members(actor, member.team))
     lock_teams(member.team)
@@ -168,7 +169,7 @@ def invitation_resend(*, member: Member, actor) -> Invitation:
     if member.status != Member.Status.INVITED:
         raise ValidationError(NOT_INVITED % {"name": member.user.get_full_name() or member.user.email})
     invitations_allow(team=member.team, actor=actor, count=1)
-    invitation = invitation_send(member=member, actor=actor, resent=True)
+    invitation = invitation_send(member=member, actor=actor, resent=True, bulk=bulk)
     event_record(
         action=ActivityEvent.Action.INVITATION_RESENT,
         actor=actor,

@@ -1,6 +1,7 @@
-"""A job an admin started and waits for in the page: a large Seat Usage export or a large import
-(licensing.jobs.tasks). The task itself is django-tasks-db's row (`task_id`); this row is what the
-admin sees: how far it is, and its result or its file, kept JOBS_KEEP_HOURS."""
+"""A job an admin started and waits for in the page: a large Seat Usage export, a large import or a
+bulk action of By User on many members (licensing.jobs.tasks). The task itself is django-tasks-db's
+row (`task_id`); this row is what the admin sees: how far it is, and its result or its file, kept
+JOBS_KEEP_HOURS."""
 
 import uuid
 
@@ -19,6 +20,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         SEAT_USAGE_EXPORT = "seat_usage_export", _("Seat Usage export")
         IMPORT = "import", _("Import")
+        MEMBER_BULK = "member_bulk", _("Action on selected users")
 
     class Status(models.TextChoices):
         WAITING = "waiting", _("Waiting")

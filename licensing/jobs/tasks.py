@@ -1,11 +1,14 @@
 """The jobs an admin starts and waits for, each with its page (licensing.jobs.views): the By User
-export of Seat Usage (R-R2) and the confirmation of an import (R-U6) when they are large
-(JOBS_EXPORT_ROWS_AT_ONCE, JOBS_IMPORT_ROWS_AT_ONCE). `export_start` and `import_start` make the
+export of Seat Usage (R-R2), the confirmation of an import (R-U6) and a bulk action of By User
+(licensing.teams.bulk) when they are large (JOBS_EXPORT_ROWS_AT_ONCE, JOBS_IMPORT_ROWS_AT_ONCE,
+JOBS_BULK_MEMBERS_AT_ONCE). `export_start` and `import_start` make the
 job's row and enqueue its task in one transaction; the task does the work through the same code as
 the page that answers at once, and writes its progress and result to the row.
 
 A task may run twice (a retry after a failure, or after its worker died): an export writes its file
-again; an import skips whoever is a member already (import_confirm), so nobody is invited twice."""
+again; an import skips whoever is a member already (import_confirm), so nobody is invited twice; a
+bulk action acts on those of its members still there, each row as at once (a deleted member is
+gone, a role already set is skipped), but resends the invitations of a run that stopped halfway."""
 
 import io
 
@@ -26,8 +29,10 @@ from licensing.reports.exports import (
     user_export_rows,
 )
 from licensing.subscriptions.models import Product
-from licensing.teams.models import Team
-from licensing.teams.permissions import is_support
+from licensing.teams.bulk import BulkResult, members_apply, members_in_order
+from licensing.teams.models import Member, Team
+from licensing.teams.permissions import can_manage_members, is_support
+from licensing.teams.services import NOT_ALLOWED
 from portal.csv_export import csv_rows
 from portal.db import SERVICE_BUSY
 from portal.jobs import enqueue, job
@@ -150,3 +155,44 @@ def _import(job_id: str, the_job: Job) -> None:
         for row in result.skipped
     ]
     job_done(job_id, result={"created": len(result.created), "skipped": skipped})
+
+
+# --- A bulk action of By User on many members ---------------------------------------------------
+
+
+def member_bulk_start(*, user, team: Team, params: dict) -> Job:
+    """A job that applies By User's bulk action `params` ("action", the "members" ids resolved when the
+    admin confirmed, "product", "role", "is_guest", "back": the list to go back to) row by row."""
+    with transaction.atomic():
+        the_job = job_create(
+            kind=Job.Kind.MEMBER_BULK, team=team, user=user, params=params, total=len(params["members"])
+        )
+        the_job.task_id = enqueue(member_bulk_job, str(the_job.pk))
+        the_job.save(update_fields=["task_id"])
+    return the_job
+
+
+@job(on_failure=_failed)
+def member_bulk_job(job_id: str) -> None:
+    the_job = job_running(job_id)
+    if the_job is None:
+        return
+    params, user, team = the_job.params, the_job.started_by, the_job.team
+    if not can_manage_members(user, team):
+        refused = str(NOT_ALLOWED)
+        job_failed(job_id, error=refused, refused=refused)
+        return
+    # The members still in the team, in the list's order; whoever was deleted meanwhile is not acted on.
+    members = members_in_order(Member.objects.filter(team=team, pk__in=params["members"]))
+    product = Product.objects.filter(pk=params["product"]).first() if params.get("product") else None
+    with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+        result: BulkResult = members_apply(
+            params["action"],
+            members,
+            actor=user,
+            product=product,
+            role=params.get("role"),
+            is_guest=params.get("is_guest"),
+            progress=lambda done: job_progress(job_id, done=done),
+        )
+    job_done(job_id, result={"bulk": result.as_data(), "product": product.name if product else ""})

@@ -1,5 +1,5 @@
 """The page of a job an admin waits for (licensing.jobs.tasks): how far it is, then the download
-(an export) or the result (an import).
+(an export) or the result (an import, a bulk action of By User).
 
 Only the admin who started the job sees it, and support staff; to anyone else it does not exist
 (404), as another team's pages do not. With htmx the progress asks again every second; without
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from licensing.jobs.models import Job
+from licensing.teams.bulk import BulkResult, bulk_summary, role_label
 from licensing.teams.permissions import is_support
 from portal.views import team_for_admin
 
@@ -56,9 +57,25 @@ def job_page(request, team_id: int, job_id):
         "skipped": the_job.result.get("skipped", [])[:SKIPPED_LISTED],
         "skipped_more": max(0, len(the_job.result.get("skipped", [])) - SKIPPED_LISTED),
     }
+    if the_job.kind == Job.Kind.MEMBER_BULK:
+        context.update(_member_bulk_context(the_job))
     if request.htmx:
         return render(request, "jobs/job.html#progress", context)
     return render(request, "jobs/job.html", context)
+
+
+def _member_bulk_context(the_job: Job) -> dict:
+    """What the page of a bulk action of By User says: the action, and once done its summary."""
+    params = the_job.params
+    role_name = role_label(params.get("role"), params.get("is_guest"))
+    context = {"bulk_action": params.get("action"), "bulk_role": role_name}
+    if the_job.status == Job.Status.DONE:
+        result = BulkResult.from_data(the_job.result.get("bulk", {}))
+        context["bulk_summary"] = bulk_summary(
+            params.get("action"), result, product_name=the_job.result.get("product", ""), role_name=role_name
+        )
+        context["bulk_refused"] = bool(result.refused)
+    return context
 
 
 # The skipped lines of an import its page lists; the rest are counted.

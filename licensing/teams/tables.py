@@ -86,12 +86,15 @@ class SelectionColumn(tables.Column):
             gettext("Select all users on this page"),
         )
 
-    def render(self, value, record):
+    def render(self, value, record, table):
+        # "All 1,017 users are selected" (select=all): the page's rows show ticked too.
+        checked = " checked" if getattr(table, "selected_all", False) else ""
         return format_html(
             '<input class="form-check-input" type="checkbox" name="members" value="{}" data-select-row'
-            ' form="sk-bulk-form" aria-label="{}">',
+            ' form="sk-bulk-form" aria-label="{}"{}>',
             value,
             gettext("Select %(name)s") % {"name": member_name(record)},
+            checked,
         )
 
 

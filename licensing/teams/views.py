@@ -5,6 +5,7 @@ Each view loads the team for its admins (`team_for_admin`: 404 for outsiders, 40
 are not admins) and the member within that team, then calls a service, which decides, locks, audits
 and mails. Every dialog is a full page without JavaScript and an htmx fragment with it."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,10 +22,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from licensing.accounts.models import Invitation
 from licensing.groups.models import GroupMember, GroupProduct
+from licensing.jobs.tasks import job_url, member_bulk_start
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create, assignment_delete
 from licensing.subscriptions.views import member_products_context
 from licensing.teams import services
+from licensing.teams.bulk import LISTED, bulk_summary, members_apply, members_in_order, role_label
 from licensing.teams.filters import MemberFilter
 from licensing.teams.forms import MemberBulkForm, MemberRoleForm
 from licensing.teams.models import Member, Team
@@ -44,6 +47,8 @@ from portal.tables import order, paginate
 from portal.views import team_for_admin
 
 DOES_NOT_HAVE = gettext_lazy("%(name)s does not have %(product)s.")
+NONE_MATCH = gettext_lazy("No users match the list's filters any more. Reload the list and try again.")
+CHOOSE_ROLE = gettext_lazy("Choose the role the selected users get.")
 
 
 def _member(team: Team, member_id: int) -> Member:
@@ -74,6 +79,7 @@ def member_list(request, team_id: int):
     team = team_for_admin(request, team_id)
     filterset = MemberFilter(request.GET, queryset=members_for_list(team), team=team)
     table = paginate(request, MemberTable(filterset.qs, team=team), per_page=PER_PAGE)
+    table.selected_all = request.GET.get("select") == "all"
     counts = team.members.aggregate(
         total=Count("pk"),
         invited=Count("pk", filter=Q(status=Member.Status.INVITED)),
@@ -86,8 +92,30 @@ def member_list(request, team_id: int):
         "counts": counts,
         "bulk_form": MemberBulkForm(team=team, initial={"query": request.GET.urlencode()}),
         "bulk_products": filterset.filters["product"].queryset,
+        **_select_all_context(request, table),
     }
     return render(request, "teams/member_list.html", context)
+
+
+def _select_all_context(request, table) -> dict:
+    """ "Select all 1,017 users that match" (Gmail's, NetBox's): offered when the filtered list has more
+    rows than the page. Its link reloads the list with `select=all` (no JavaScript needed; teams.js
+    does it in place); "Clear selection" reloads it without."""
+    matching = table.paginator.count
+    on_page = table.page.end_index() - table.page.start_index() + 1 if matching else 0
+    offered = matching > on_page
+    query = request.GET.copy()
+    query.pop("select", None)
+    select_all = query.copy()
+    select_all["select"] = "all"
+    return {
+        "select_all_offered": offered,
+        "selected_all": offered and table.selected_all,
+        "matching_count": matching,
+        "page_count": on_page,
+        "select_all_url": f"?{select_all.urlencode()}",
+        "clear_selection_url": f"?{query.urlencode()}" if query else request.path,
+    }
 
 
 # --- A member's page ----------------------------------------------------------------------------
@@ -283,6 +311,8 @@ def member_bulk(request, team_id: int):
     if not form.is_valid():
         return render_dialog(request, "teams/member_bulk.html", context)
     data = form.cleaned_data
+    if _acts_on_many(form):
+        return _member_bulk_many(request, team, form, context)
     members = list(
         data["members"]
         .prefetch_related(
@@ -299,6 +329,112 @@ def member_bulk(request, team_id: int):
     level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
     messages.add_message(request, level, summary)
     return dialog_done(request, context["list_url"])
+
+
+# --- Bulk actions on all matching, change role, resend invitation, and large ones as a job ------
+
+
+def _acts_on_many(form: MemberBulkForm) -> bool:
+    """Whether the bulk action goes through `_member_bulk_many`: all matching members (select=all),
+    "Change role" and "Resend invitation", or more ticked members than a request does at once."""
+    data = form.cleaned_data
+    return (
+        form.selects_all
+        or data["action"] in (MemberBulkForm.Action.ROLE, MemberBulkForm.Action.RESEND)
+        or data["members"].count() > settings.JOBS_BULK_MEMBERS_AT_ONCE
+    )
+
+
+def _without_select(query: str) -> str:
+    """The list's query string without `select=all`: after the action, nothing is selected."""
+    data = QueryDict((query or "").lstrip("?"), mutable=True)
+    data.pop("select", None)
+    return data.urlencode()
+
+
+def _member_bulk_many(request, team: Team, form: MemberBulkForm, context: dict):
+    """A bulk action on the members of `form`: the ticked ones or all that match the list's filters,
+    resolved now on the server (licensing.teams.bulk.members_matching).
+
+    It asks first when it acts on all matching, deletes, or changes the role (whose dialog has the
+    choice of User or Secondary admin and the guest flag; never Primary admin, R-PA2): the dialog
+    says how many it acts on, lists the first ones and "and 967 more", and who will be refused and
+    why (admins are not deleted, R-D2; the primary admin's role does not change here, R-PA1;
+    invitations already accepted are not resent, R-U5). More than JOBS_BULK_MEMBERS_AT_ONCE members:
+    a job with its progress page (licensing.jobs); fewer: here, each row through its service."""
+    data = form.cleaned_data
+    action = data["action"]
+    context["list_url"] = list_url = _list_url(team, _without_select(data["query"]))
+    members = data["members"]
+    count = members.count()
+    if not count:
+        form.add_error(None, NONE_MATCH)
+        return render_dialog(request, "teams/member_bulk.html", context)
+    role, is_guest = form.role_and_guest()
+    errors = []
+    if action == MemberBulkForm.Action.ROLE and data["confirm"]:
+        if not role:
+            errors.append(CHOOSE_ROLE)
+        elif role == Member.Role.SECONDARY_ADMIN and data["guest"] == MemberBulkForm.GUEST_YES:
+            errors.append(services.ADMIN_CANNOT_BE_GUEST)  # R-G3
+    asks = form.selects_all or action in (MemberBulkForm.Action.DELETE, MemberBulkForm.Action.ROLE)
+    if asks and (not data["confirm"] or errors):
+        return _bulk_confirm(request, team, form, {**context, "errors": errors}, members, count)
+    product = data["product"]
+    if count > settings.JOBS_BULK_MEMBERS_AT_ONCE:
+        params = {
+            "action": action,
+            "members": list(members.order_by(*NAME_ORDER).values_list("pk", flat=True)),
+            "product": product.pk if product else None,
+            "role": role,
+            "is_guest": is_guest,
+            "back": list_url,
+        }
+        the_job = member_bulk_start(user=request.user, team=team, params=params)
+        return dialog_done(request, job_url(the_job))
+    result = members_apply(
+        action, members_in_order(members), actor=request.user, product=product, role=role, is_guest=is_guest
+    )
+    summary = bulk_summary(
+        action, result, product_name=product.name if product else "", role_name=role_label(role, is_guest)
+    )
+    level = messages.SUCCESS if not result.refused else messages.WARNING if result.done else messages.ERROR
+    messages.add_message(request, level, summary)
+    if result.admin_lost and not can_manage_members(request.user, team):  # made themselves a User
+        messages.info(request, _("You are no longer an admin of %(team)s.") % {"team": team.name})
+        return dialog_done(request, reverse("home"))
+    return dialog_done(request, list_url)
+
+
+def _bulk_confirm(request, team: Team, form: MemberBulkForm, context: dict, members, count: int):
+    """The dialog that asks before a bulk action on `count` members (`_member_bulk_many`)."""
+    action = form.cleaned_data["action"]
+    listed = members.select_related("user").order_by(*NAME_ORDER)
+    if action == MemberBulkForm.Action.DELETE:
+        listed = listed.prefetch_related(
+            Prefetch("assignments", queryset=Assignment.objects.select_related("product").order_by("product__name"))
+        )
+        refused = members.filter(role__in=Member.ADMIN_ROLES).count()  # R-D2
+    elif action == MemberBulkForm.Action.ROLE:
+        refused = members.filter(role=Member.Role.PRIMARY_ADMIN).count()  # R-PA1, R-PA2
+    elif action == MemberBulkForm.Action.RESEND:
+        refused = members.exclude(status=Member.Status.INVITED).count()  # R-U5: accepted already
+    else:
+        refused = 0
+    listed = list(listed[:LISTED])
+    context.update(
+        form=form,
+        listed=listed,
+        more=count - len(listed),
+        count=count,
+        acting=count - refused,
+        refused=refused,
+        product=form.cleaned_data["product"],
+        member_ids=[] if form.selects_all else list(members.values_list("pk", flat=True)),
+        in_background=count > settings.JOBS_BULK_MEMBERS_AT_ONCE,
+        at_once=settings.JOBS_BULK_MEMBERS_AT_ONCE,
+    )
+    return render_dialog(request, "teams/member_bulk_confirm.html", context)
 
 
 # --- By User as CSV -----------------------------------------------------------------------------
