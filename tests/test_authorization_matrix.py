@@ -241,7 +241,7 @@ EXPECT: dict[str, Expect] = {
     # By User (licensing/teams/urls.py).
     "teams:member-list": Expect(TEAM, rule="R-U1, R-SA2, R-G4"),
     "teams:member-export": Expect(TEAM, post=405, as_={"post": {"visitor": 405}}, rule="R-U1 as CSV (issue 22)"),
-    "teams:member-bulk": Expect(TEAM, get=405, post=200, rule="R-D1, R-P1"),
+    "teams:member-bulk": Expect(TEAM, get=405, post=200, rule="R-D1, R-P1, R-SA1, R-U5"),
     "teams:member-detail": Expect(TEAM, rule="R-U1, R-D3"),
     "teams:member-role": Expect(TEAM, post=200, rule="R-SA1, R-PA2, R-G2"),
     # Empty POST deletes the plain user: admins may (R-D1).

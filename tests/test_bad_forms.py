@@ -41,9 +41,10 @@ from licensing.groups.member_views import PREVIEW_GONE as GROUP_PREVIEW_GONE
 from licensing.groups.models import Group, GroupMember, GroupProduct
 from licensing.groups.services import GROUP_NAME_TOO_LONG
 from licensing.subscriptions.models import Assignment, Subscription
-from licensing.teams.forms import USER_GONE
+from licensing.teams.forms import FILTERS_CHANGED, USER_GONE
 from licensing.teams.models import Member, Team
 from licensing.teams.services import TEAM_NAME_TOO_LONG
+from licensing.teams.views import CHOOSE_ROLE
 from licensing.webhooks.models import Endpoint
 from licensing.webhooks.sending import NOT_HTTP, NOT_PUBLIC
 from licensing.webhooks.services import NO_EVENTS
@@ -254,6 +255,36 @@ CASES = {
     "bulk-product-letters": Case(BULK, lambda w: {"members": [w.user.pk], "action": "assign", "product": "abc"}),
     "bulk-product-of-other-team": Case(
         BULK, lambda w: {"members": [w.user.pk], "action": "assign", "product": other_team_product(w)}
+    ),
+    # --- Bulk: all that match, change role (never Primary admin, R-PA2), resend (issue 22) ---
+    "bulk-select-10k": Case(BULK, lambda w: {"members": [w.user.pk], "select": LONG, "action": "delete"}),
+    "bulk-select-all-query-nul": Case(
+        BULK, {"select": "all", "query": "q=a\x00", "action": "delete", "confirm": "1"}, message=NUL_MESSAGE
+    ),
+    "bulk-select-all-query-encoded-nul": Case(
+        BULK, {"select": "all", "query": "q=a%00", "action": "delete", "confirm": "1"}, message=FILTERS_CHANGED
+    ),
+    "bulk-select-all-query-bad-role": Case(
+        BULK, {"select": "all", "query": "role=boss", "action": "delete", "confirm": "1"}, message=FILTERS_CHANGED
+    ),
+    "bulk-select-all-query-bad-product": Case(
+        BULK,
+        lambda w: {"select": "all", "query": f"product={other_team_product(w)}", "action": "delete", "confirm": "1"},
+        message=FILTERS_CHANGED,
+    ),
+    "bulk-select-all-query-10k": Case(BULK, {"select": "all", "query": LONG, "action": "delete"}),
+    "bulk-select-all-forged-members": Case(
+        BULK, lambda w: {"select": "all", "members": [other_team_member(w)], "query": "q=nobody", "action": "role"}
+    ),
+    "bulk-role-10k": Case(BULK, lambda w: {"members": [w.user.pk], "action": "role", "role": LONG, "confirm": "1"}),
+    "bulk-role-primary": Case(
+        BULK, lambda w: {"members": [w.secondary.pk], "action": "role", "role": "primary_admin", "confirm": "1"}
+    ),
+    "bulk-role-missing": Case(
+        BULK, lambda w: {"members": [w.user.pk], "action": "role", "confirm": "1"}, message=CHOOSE_ROLE
+    ),
+    "bulk-guest-10k": Case(
+        BULK, lambda w: {"members": [w.user.pk], "action": "role", "role": "user", "guest": LONG, "confirm": "1"}
     ),
     # --- By Group (R-GR1, R-GR2) ---
     "group-create-name-10k": Case(GROUP_CREATE, {"name": LONG}, message=GROUP_NAME_TOO_LONG, kept=LONG),

@@ -142,6 +142,7 @@ PORTAL_PAGES = {
     "By User": lambda s: team_url("teams:member-list", s),
     "By User, searched and sorted": lambda s: team_url("teams:member-list", s, "q=example&sort=-name"),
     "By User, page 2": lambda s: team_url("teams:member-list", s, "page=2") if len(s.members) > 50 else None,
+    "By User, all that match selected": lambda s: team_url("teams:member-list", s, "q=example&select=all"),
     "a user page": lambda s: team_url("teams:member-detail", s, member_id=s.members[0].pk),
     "By Product": lambda s: team_url("subscriptions:product-list", s),
     "a product page": lambda s: team_url("subscriptions:product-detail", s, product_id=s.products[0].pk),

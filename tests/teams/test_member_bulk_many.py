@@ -10,6 +10,8 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -145,6 +147,34 @@ def test_select_all_assign_asks_first_then_assigns_to_all_that_match(client, cro
     text(client.post(bulk_url(crowd.team), {**data, "confirm": "True"}))
     assert Assignment.objects.filter(member__in=crowd.crowd, product=crowd.product).count() == 30
     assert not Assignment.objects.filter(member=crowd.elsewhere).exists()
+
+
+@pytest.mark.parametrize(("persona", "status"), [("anonymous", 302), ("user", 403), ("guest", 403), ("outsider", 404)])
+@pytest.mark.parametrize("action", ["delete", "role", "resend"])
+def test_only_the_teams_admins_act_on_all_that_match(client, crowd, persona, status, action):
+    # R-D1, R-SA1, R-U5: whoever is not an admin of this team acts on nobody, whatever they send.
+    sign_in(client, crowd, persona)
+    data = {"select": "all", "query": "", "action": action, "role": "user", "guest": "yes", "confirm": "True"}
+    assert client.post(bulk_url(crowd.team), data).status_code == status
+    assert all(exists(m) for m in crowd.crowd)
+    assert all(role_of(m) == ("user", False) for m in crowd.crowd)
+
+
+def test_the_confirmation_of_all_that_match_takes_the_same_queries_for_30_or_130(client, crowd):
+    # The dialog lists the first LISTED and counts the rest: its queries do not grow with the team.
+    sign_in(client, crowd, "primary")
+    data = {"select": "all", "query": "q=crowd", "action": "delete"}
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post(bulk_url(crowd.team), data).status_code == 200
+        return len(captured)
+
+    queries()  # the first request of the session reads what later ones find cached
+    few = queries()
+    for n in range(100):
+        MemberFactory(team=crowd.team, user__email=f"more{n:03}@crowd.example")
+    assert queries() == few
 
 
 # --- Change role --------------------------------------------------------------------------------
