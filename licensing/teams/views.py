@@ -419,6 +419,7 @@ def _bulk_confirm(request, team: Team, form: MemberBulkForm, context: dict, memb
         refused = members.filter(role=Member.Role.PRIMARY_ADMIN).count()  # R-PA1, R-PA2
     elif action == MemberBulkForm.Action.RESEND:
         refused = members.exclude(status=Member.Status.INVITED).count()  # R-U5: accepted already
+        listed = listed.order_by("-status", *NAME_ORDER)  # "invited" before "active": who gets a mail first
     else:
         refused = 0
     listed = list(listed[:LISTED])

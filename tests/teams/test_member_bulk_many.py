@@ -308,6 +308,9 @@ def test_select_all_resend_asks_first_and_says_who_already_accepted(client, name
     assert "Resend the invitation to 1 user?" in html
     assert "4 have already accepted and get no mail." in html
     assert "Resend 1 invitation" in html
+    # The one who gets a mail is listed first, before those who accepted.
+    listed = html[html.index("sk-bulk-people") :]
+    assert listed.index("new@example.com") < listed.index("primary@example.com")
 
 
 # --- Large selections: a job with its page ------------------------------------------------------
