@@ -16,7 +16,7 @@ nothing is changed. Adding members answers per entry, as the CSV import's previe
 added, already in the group, not a member of this team, not an e-mail address, repeated."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -35,6 +35,7 @@ from licensing.groups.tables import MEMBER_ORDER, group_products, groups_for_lis
 from licensing.groups.views import losses
 from licensing.integrations import problems
 from licensing.integrations.idempotency import IdempotencyKeyHeader, idempotent
+from licensing.integrations.schemas import Id, PathId, Text
 from licensing.subscriptions.api import ITEM_UNKNOWN
 from licensing.subscriptions.models import Product, ProductItem
 from licensing.subscriptions.services import items_clean
@@ -72,7 +73,7 @@ router = Router(tags=[TAG])
 # --- Loading ------------------------------------------------------------------------------------
 
 
-def team_group(team: Team, group_id: int) -> Group:
+def team_group(team: Team, group_id: PathId) -> Group:
     """A group of `team`; another team's group is 404, as if it did not exist."""
     group = Group.objects.filter(team=team, pk=group_id).select_related("team").first()
     if group is None:
@@ -130,7 +131,7 @@ class GroupPageOut(PageOut):
 
 
 class GroupFilterIn(PageIn):
-    q: str = Field("", max_length=200, description="Every word in the group's name.")
+    q: Text(200, description="Every word in the group's name.") = ""
 
 
 class GroupProductOut(Schema):
@@ -156,13 +157,13 @@ class GroupOut(Schema):
 
 
 class GroupIn(Schema):
-    name: str = Field(max_length=1000, description="Unique in the team, in any case; at most 100 characters (R-GR1).")
-    description: str = Field("", max_length=DESCRIPTION_MAX)
+    name: Text(1000, description="Unique in the team, in any case; at most 100 characters (R-GR1).")
+    description: Text(DESCRIPTION_MAX) = ""
 
 
 class GroupChangeIn(Schema):
-    name: str | None = Field(None, max_length=1000, description="The new name; left out: unchanged.")
-    description: str | None = Field(None, max_length=DESCRIPTION_MAX, description="Left out: unchanged.")
+    name: Text(1000, description="The new name; left out: unchanged.") | None = None
+    description: Text(DESCRIPTION_MAX, description="Left out: unchanged.") | None = None
 
 
 class GroupLossOut(Schema):
@@ -198,14 +199,14 @@ class GroupMemberPageOut(PageOut):
 
 
 class GroupMemberFilterIn(PageIn):
-    q: str = Field("", max_length=200, description="Every word in the first name, last name or e-mail address.")
+    q: Text(200, description="Every word in the first name, last name or e-mail address.") = ""
 
 
-Email = Annotated[str, Field(max_length=320)]
+Email = Text(320)
 
 
 class GroupMembersAddIn(Schema):
-    member_ids: list[int] = Field(
+    member_ids: list[Id] = Field(
         default_factory=list, max_length=MAX_ROWS, description="Ids of members of the team (guests too)."
     )
     emails: list[Email] = Field(
@@ -244,7 +245,7 @@ class GroupMembersAddedOut(Schema):
 
 
 class GroupMembersRemoveIn(Schema):
-    member_ids: list[int] = Field(min_length=1, max_length=MAX_ROWS, description="Ids of members of the group.")
+    member_ids: list[Id] = Field(min_length=1, max_length=MAX_ROWS, description="Ids of members of the group.")
 
 
 class GroupMembersRemovedOut(Schema):
@@ -255,8 +256,8 @@ class GroupMembersRemovedOut(Schema):
 
 
 class GroupProductAssignIn(Schema):
-    product: str = Field(max_length=50, description="The product's code.")
-    items: list[str] | None = Field(
+    product: Text(50, description="The product's code.")
+    items: list[Text(100)] | None = Field(
         None, max_length=100, description="Codes of the items to give; all of them when left out (R-GR2)."
     )
 
@@ -272,7 +273,7 @@ class GroupProductAssignedOut(Schema):
 
 
 class GroupItemsIn(Schema):
-    items: list[str] = Field(max_length=100, description="Codes of the items to give; none unassigns (R-GR4).")
+    items: list[Text(100)] = Field(max_length=100, description="Codes of the items to give; none unassigns (R-GR4).")
 
 
 class GroupProductChangedOut(Schema):
@@ -301,7 +302,7 @@ class GroupWaitPageOut(PageOut):
 
 
 class GroupWaitFilterIn(PageIn):
-    product: str | None = Field(None, max_length=50, description="Only the waits for this product (its code).")
+    product: Text(50, description="Only the waits for this product (its code).") | None = None
 
 
 # --- Answers ------------------------------------------------------------------------------------
@@ -448,7 +449,7 @@ def group_create(request: HttpRequest, team_id: int, payload: GroupIn, idempoten
     summary="Get a group",
     description="A group: its members counted, its products with their items, and how many wait for a seat.",
 )
-def group_get(request: HttpRequest, team_id: int, group_id: int):
+def group_get(request: HttpRequest, team_id: int, group_id: PathId):
     team = acting_team(request, team_id)
     return _group_out(team_group(team, group_id))
 
@@ -463,7 +464,7 @@ def group_get(request: HttpRequest, team_id: int, group_id: int):
 )
 @idempotent
 def group_rename(
-    request: HttpRequest, team_id: int, group_id: int, payload: GroupChangeIn, idempotency_key: IdempotencyKeyHeader
+    request: HttpRequest, team_id: int, group_id: PathId, payload: GroupChangeIn, idempotency_key: IdempotencyKeyHeader
 ):
     team = acting_team(request, team_id, write=True)
     group = team_group(team, group_id)
@@ -492,7 +493,7 @@ def group_rename(
 def group_delete(
     request: HttpRequest,
     team_id: int,
-    group_id: int,
+    group_id: PathId,
     idempotency_key: IdempotencyKeyHeader,
     dry_run: bool = Query(False, description=DRY_RUN),
 ):
@@ -521,7 +522,7 @@ def group_delete(
     summary="List a group's members",
     description="The group's members by name, when they joined and what they wait for, a page at a time.",
 )
-def group_member_list(request: HttpRequest, team_id: int, group_id: int, filters: Query[GroupMemberFilterIn]):
+def group_member_list(request: HttpRequest, team_id: int, group_id: PathId, filters: Query[GroupMemberFilterIn]):
     team = acting_team(request, team_id)
     group = team_group(team, group_id)
     rows = GroupMember.objects.filter(group=group).select_related("member__user")
@@ -636,7 +637,7 @@ def _judge(team: Team, group: Group, payload: GroupMembersAddIn) -> tuple[list[d
 def group_members_add(
     request: HttpRequest,
     team_id: int,
-    group_id: int,
+    group_id: PathId,
     payload: GroupMembersAddIn,
     idempotency_key: IdempotencyKeyHeader,
     dry_run: bool = Query(False, description=DRY_RUN),
@@ -712,7 +713,7 @@ REMOVE_DESCRIPTION = (
 def group_members_remove(
     request: HttpRequest,
     team_id: int,
-    group_id: int,
+    group_id: PathId,
     payload: GroupMembersRemoveIn,
     idempotency_key: IdempotencyKeyHeader,
     dry_run: bool = Query(False, description=DRY_RUN),
@@ -733,8 +734,8 @@ def group_members_remove(
 def group_member_remove(
     request: HttpRequest,
     team_id: int,
-    group_id: int,
-    member_id: int,
+    group_id: PathId,
+    member_id: PathId,
     idempotency_key: IdempotencyKeyHeader,
     dry_run: bool = Query(False, description=DRY_RUN),
 ):
@@ -762,7 +763,7 @@ def group_member_remove(
     summary="List a group's products",
     description="The products the group gives (R-GR2), with their items, the seats given and the members waiting.",
 )
-def group_product_list(request: HttpRequest, team_id: int, group_id: int):
+def group_product_list(request: HttpRequest, team_id: int, group_id: PathId):
     team = acting_team(request, team_id)
     return {"items": _products_out(team_group(team, group_id))}
 
@@ -785,7 +786,7 @@ def group_product_list(request: HttpRequest, team_id: int, group_id: int):
 def group_product_assign(
     request: HttpRequest,
     team_id: int,
-    group_id: int,
+    group_id: PathId,
     payload: GroupProductAssignIn,
     idempotency_key: IdempotencyKeyHeader,
     dry_run: bool = Query(False, description=DRY_RUN),
@@ -842,7 +843,7 @@ def group_product_assign(
 def group_product_change(
     request: HttpRequest,
     team_id: int,
-    group_id: int,
+    group_id: PathId,
     product_code: str,
     payload: GroupItemsIn,
     idempotency_key: IdempotencyKeyHeader,
@@ -879,7 +880,7 @@ def group_product_change(
 def group_product_unassign(
     request: HttpRequest,
     team_id: int,
-    group_id: int,
+    group_id: PathId,
     product_code: str,
     idempotency_key: IdempotencyKeyHeader,
     dry_run: bool = Query(False, description=DRY_RUN),
@@ -909,7 +910,7 @@ def group_product_unassign(
         "one: who, for which product, why (a code, and in words) and since when."
     ),
 )
-def group_waiting_list(request: HttpRequest, team_id: int, group_id: int, filters: Query[GroupWaitFilterIn]):
+def group_waiting_list(request: HttpRequest, team_id: int, group_id: PathId, filters: Query[GroupWaitFilterIn]):
     team = acting_team(request, team_id)
     group = team_group(team, group_id)
     waits = waits_for_list(group)
