@@ -73,7 +73,7 @@ router = Router(tags=[TAG])
 # --- Loading ------------------------------------------------------------------------------------
 
 
-def team_group(team: Team, group_id: PathId) -> Group:
+def team_group(team: Team, group_id: int) -> Group:
     """A group of `team`; another team's group is 404, as if it did not exist."""
     group = Group.objects.filter(team=team, pk=group_id).select_related("team").first()
     if group is None:
@@ -563,18 +563,18 @@ def _judge(team: Team, group: Group, payload: GroupMembersAddIn) -> tuple[list[d
     """Every entry's outcome, in the order given (the ids first, then the addresses), and the members
     to add in that order (the order they will wait in, R-GR5). Reads only."""
     ids = list(dict.fromkeys(payload.member_ids))
-    addresses = []
-    for email in payload.emails:
+    addresses: dict[int, str] = {}  # the index of each entry that is an e-mail address → its key
+    for index, email in enumerate(payload.emails):
         try:
-            validate_email(email)
+            validate_email(email.strip())
         except ValidationError:
             continue
-        addresses.append(email.strip().lower())
+        addresses[index] = email.strip().lower()
     found = Member.objects.filter(team=team).select_related("user")
     by_id = {member.pk: member for part in _chunks(ids) for member in found.filter(pk__in=part)}
     by_email = {
         member.user.email.lower(): member
-        for part in _chunks(list(dict.fromkeys(addresses)))
+        for part in _chunks(list(dict.fromkeys(addresses.values())))
         for member in found.alias(address=Lower("user__email")).filter(address__in=part)
     }
     inside = _in_group(group, [m.pk for m in (*by_id.values(), *by_email.values())])
@@ -599,23 +599,13 @@ def _judge(team: Team, group: Group, payload: GroupMembersAddIn) -> tuple[list[d
         missing = str(MEMBER_NOT_FOUND % {"team": team.pk, "id": member_id})
         judge("member_ids", index, str(member_id), by_id.get(member_id), missing)
     for index, email in enumerate(payload.emails):
-        try:
-            validate_email(email)
-        except ValidationError:
-            message = str(MALFORMED % {"value": email[:254]})
-            entries.append(
-                {
-                    "field": "emails",
-                    "index": index,
-                    "value": email,
-                    "member": None,
-                    "outcome": "malformed",
-                    "message": message,
-                }
-            )
+        if index in addresses:
+            missing = str(NOT_A_MEMBER % {"email": email.strip()})
+            judge("emails", index, email, by_email.get(addresses[index]), missing)
             continue
-        missing = str(NOT_A_MEMBER % {"email": email})
-        judge("emails", index, email, by_email.get(email.strip().lower()), missing)
+        message = str(MALFORMED % {"value": email[:254]})
+        entry = {"field": "emails", "index": index, "value": email, "member": None, "message": message}
+        entries.append({**entry, "outcome": "malformed"})
     return entries, chosen
 
 

@@ -204,7 +204,8 @@ def test_add_members_answers_every_entry(team_api, world):
             "nobody@example.com",
             world.guest.user.email,
             "user@example.com",
-            world.invited.user.email,
+            f"  {world.invited.user.email} ",
+            "",
         ],
     }
     response = team_api.post(group_url(group, "/members"), body)
@@ -222,6 +223,7 @@ def test_add_members_answers_every_entry(team_api, world):
         ("emails", 3, "added", world.guest.pk),
         ("emails", 4, "duplicate", world.user.pk),
         ("emails", 5, "added", world.invited.pk),
+        ("emails", 6, "malformed", None),
     ]
     messages = {(e["field"], e["index"]): e["message"] for e in answer["entries"]}
     assert messages[("member_ids", 2)] == f"Team {world.team.pk} has no member {world.outsider.pk}."
