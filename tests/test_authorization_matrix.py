@@ -499,6 +499,8 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "accounts_user": ("user_id", {}),
     "accounts_invitation": ("invitation_id", READ_ONLY),
     "accounts_apitoken": ("token_id", READ_ONLY),
+    # A personal access token is made by its owner (the secret is theirs) and revoked, never deleted.
+    "accounts_accesstoken": ("access_token_id", READ_ONLY),
     "subscriptions_product": ("product_id", {}),
     "subscriptions_productitem": ("item_id", {}),
     "subscriptions_contract": ("contract_id", READ_ONLY),
