@@ -317,8 +317,10 @@ JOBS_STALE_MINUTES = int(os.environ.get("JOBS_STALE_MINUTES", "15"))
 JOBS_EXPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_EXPORT_ROWS_AT_ONCE", "5000"))
 JOBS_IMPORT_ROWS_AT_ONCE = int(os.environ.get("JOBS_IMPORT_ROWS_AT_ONCE", "500"))
 # By User's bulk actions (delete, assign, unassign, change role, resend) on more members than this run
-# as a job with a progress page; fewer answer at once (licensing.teams.bulk).
-JOBS_BULK_MEMBERS_AT_ONCE = int(os.environ.get("JOBS_BULK_MEMBERS_AT_ONCE", "500"))
+# as a job with a progress page; fewer answer at once (licensing.teams.bulk). Each member is its own
+# locked transaction with its activity row and mail, 5 to 25 ms on 2 busy cores: 200 answer within
+# about 1 to 5 s, the 4 pages of a list of 50 ticked one after the other.
+JOBS_BULK_MEMBERS_AT_ONCE = int(os.environ.get("JOBS_BULK_MEMBERS_AT_ONCE", "200"))
 # How long the file of an export and the result of an import are kept once done.
 JOBS_KEEP_HOURS = int(os.environ.get("JOBS_KEEP_HOURS", "24"))
 # How long the rows of finished tasks stay in the admin (Tasks › Task results) for support staff.
