@@ -6,6 +6,7 @@ django-tables2's `RequestConfig` takes `?per_page=` and `?page=` from the query 
 the table's own page size and the first page. CSV exports only sort (`order`): they are meant whole."""
 
 from django.core.paginator import EmptyPage, Paginator
+from django.utils.html import format_html
 
 # The page sizes a list may be asked for; any other `?per_page=` is the table's default.
 PAGE_SIZES = (25, 50, 100)
@@ -62,3 +63,12 @@ def paginate(request, table, *, per_page: int | None = None, count: int | None =
         table.page = table.paginator.page(table.paginator.num_pages)
     table.page_sizes = PAGE_SIZES  # the choice under the table (portal/_table.html)
     return table
+
+
+def email_html(address: str, css: str = "sk-member-email"):
+    """An address in a span of class `css`: a long one wraps, preferably before its @ (<wbr>), and is
+    never cut."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return format_html('<span class="{}">{}</span>', css, address)
+    return format_html('<span class="{}">{}<wbr>@{}</span>', css, local, domain)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.groups.models import Group, GroupMember, GroupProduct, SeatWait
 from licensing.subscriptions.models import ProductItem
 from licensing.teams.models import Member, Team, member_first_name, member_last_name
+from portal.tables import email_html
 
 GROUPS_PER_PAGE = 50
 MEMBERS_PER_PAGE = 50
@@ -92,11 +93,11 @@ def _name_cell(member: Member, team: Team):
     url = reverse("teams:member-detail", kwargs={"team_id": team.pk, "member_id": member.pk})
     guest = format_html(' <span class="badge sk-guest-badge">{}</span>', gettext("Guest")) if member.is_guest else ""
     return format_html(
-        '<a class="sk-member-link" href="{}">{}</a>{}<span class="sk-member-email sk-email-under-name">{}</span>',
+        '<a class="sk-member-link" href="{}">{}</a>{}{}',
         url,
         member.full_name or member.user.email,
         guest,
-        member.user.email,
+        email_html(member.user.email, "sk-member-email sk-email-under-name"),
     )
 
 

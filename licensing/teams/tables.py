@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.accounts.models import Invitation
 from licensing.subscriptions.models import Assignment
 from licensing.teams.models import Member, Team, member_first_name, member_last_name
+from portal.tables import email_html
 
 PER_PAGE = 50
 
@@ -166,20 +167,16 @@ class MemberTable(tables.Table):
             guest = format_html(' <span class="badge sk-guest-badge">{}</span>', gettext("Guest"))
         # On a narrow screen the e-mail column is hidden and the address shows under the name.
         return format_html(
-            '<a class="sk-member-link" href="{}">{}</a>{}{}<span class="sk-member-email sk-email-under-name">{}</span>',
+            '<a class="sk-member-link" href="{}">{}</a>{}{}{}',
             url,
             name or record.user.email,
             you,
             guest,
-            record.user.email,
+            email_html(record.user.email, "sk-member-email sk-email-under-name"),
         )
 
     def render_email(self, value):
-        # A long address wraps, preferably before its @ (<wbr>), and is never cut.
-        local, at, domain = value.rpartition("@")
-        if not at:
-            return format_html('<span class="sk-member-email">{}</span>', value)
-        return format_html('<span class="sk-member-email">{}<wbr>@{}</span>', local, domain)
+        return email_html(value)
 
     def render_role(self, record: Member):
         css = "sk-role-badge sk-role-primary" if record.is_primary_admin else "sk-role-badge"

@@ -160,3 +160,57 @@ def test_an_admin_reclaims_a_seat_not_used(page, world, screenshot):
     assert not Assignment.objects.filter(member=world.guest).exists()
     screenshot(page, "reports-reclaim-done", full_page=False)
     assert page.problems == []
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 1280), ("nl", 375)])
+def test_the_daily_figures_open_without_javascript_and_fit_the_card(browser, live_server, world, lang, width):
+    # R-R1, issue 22: the chart's figures as a table for whoever cannot see the SVG: a <details>, which
+    # opens without JavaScript; the table stays inside its card on a phone, and axe finds nothing.
+    from django.test import Client
+
+    from tests.browser.test_accessibility import LOCALES, axe_violations
+
+    furnish(world)
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": width, "height": 860},
+        locale=LOCALES[lang],
+        java_script_enabled=False,
+        reduced_motion="reduce",
+    )
+    client = Client()
+    client.force_login(world.primary.user)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(reverse("reports:seat-usage", kwargs={"team_id": world.team.pk}))
+    chart = page.locator(f"#chart-{world.product.pk}")
+    summary = chart.locator("summary")
+    expect(summary).to_have_text("Daily figures" if lang == "en" else "Cijfers per dag")
+    table = chart.get_by_role("table")
+    expect(table).to_be_hidden()
+    summary.click()
+    expect(table).to_be_visible()
+    expect(table.locator("caption")).to_contain_text("DraftPro")
+    expect(table.locator("tbody tr")).to_have_count(30)  # the past 30 days, a row each
+    assert chart.locator("svg.sk-chart").get_attribute("role") == "img"
+    # The card clips what overflows it: the table's right edge must be inside the box around it.
+    over = table.evaluate(
+        """t => {
+          const box = t.closest("details");
+          const inside = box.getBoundingClientRect().right - parseFloat(getComputedStyle(box).paddingRight);
+          return t.getBoundingClientRect().right - inside;
+        }"""
+    )
+    assert over <= 0.5, f"the table is {over} px wider than its box"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # axe-core runs as a script of the page: it needs JavaScript, which a second context has.
+    context.close()
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 860}, locale=LOCALES[lang]
+    )
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(reverse("reports:seat-usage", kwargs={"team_id": world.team.pk}))
+    page.locator(f"#chart-{world.product.pk} summary").click()
+    assert axe_violations(page, f"Seat Usage, daily figures open [{lang}, {width} px]") == []
+    context.close()

@@ -165,6 +165,49 @@ def test_the_charts_coordinates_are_not_localised(client, usage):
     assert not re.search(r'(x|y|width|height)="\d+,\d', html)
 
 
+def daily_figures(html: str, product: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The caption and the rows (date, users, share of the seats) of `product`'s "Daily figures"."""
+    card = html[html.index(f'id="chart-{product}-title"') :]
+    table = card[card.index('<details class="sk-chart-table">') : card.index("</details>")]
+    caption = re.sub(r"\s+", " ", re.search(r"<caption>(.*?)</caption>", table, re.S).group(1)).strip()
+    rows = re.findall(
+        r'<time datetime="[^"]+">([^<]+)</time></th>\s*<td[^>]*>([^<]+)</td>\s*<td[^>]*>([^<]+)</td>', table
+    )
+    return caption, rows
+
+
+@pytest.mark.parametrize(
+    ("lang", "caption", "monday", "wednesday"),
+    [
+        (
+            "en",
+            "Users per day of DraftPro, 3 March 2025 to 9 March 2025 · 3 seats purchased, 3 assigned",
+            ("Mon 3 Mar 2025", "1", "33%"),
+            ("Wed 5 Mar 2025", "3", "100%"),
+        ),
+        (
+            "nl",
+            "Gebruikers per dag van DraftPro, 3 maart 2025 tot en met 9 maart 2025 · 3 seats aangeschaft, 3 toegewezen",
+            ("ma 3 mrt 2025", "1", "33%"),
+            ("wo 5 mrt 2025", "3", "100%"),
+        ),
+    ],
+)
+def test_each_chart_has_its_daily_figures_as_a_table(client, usage, lang, caption, monday, wednesday):
+    # R-R1, issue 22: the figures the chart draws, for whoever cannot see it: a day a row, in the
+    # reader's language, the same numbers as the bars (no query of their own: tests/test_query_counts.py).
+    sign_in(client, usage.world, "primary")
+    html = client.get(url(usage.world.team, **WEEK), HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    product = usage.world.product.pk
+    found_caption, rows = daily_figures(html, product)
+    assert found_caption == caption
+    assert len(rows) == 7
+    assert rows[0] == monday
+    assert rows[2] == wednesday
+    assert [users for _day, users, _share in rows] == ["1", "2", "3", "0", "0", "0", "0"]
+    assert html.count('<details class="sk-chart-table">') == 2  # RenderCloud's too
+
+
 def test_by_user_lists_the_rows_and_filters_the_seats_not_used(client, usage):
     sign_in(client, usage.world, "primary")
     response = client.get(url(usage.world.team, tab="users", **WEEK))
