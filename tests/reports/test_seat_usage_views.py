@@ -42,10 +42,12 @@ def download(response) -> tuple[bytes, list[list[str]]]:
     return body, list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
-def unassign(client, on, seats, **query):
+def unassign(client, on, seats, confirm=True, **query):
+    """The post of the confirmation dialog's "Unassign" (`confirm`), or of the list's button (not)."""
     data = {
         "assignments": [getattr(seat, "pk", seat) for seat in seats],
         "query": "&".join(f"{k}={v}" for k, v in query.items()),
+        **({"confirm": "True"} if confirm else {}),
     }
     return client.post(url(on, "seat-usage-unassign"), data)
 
