@@ -34,9 +34,9 @@ from django.utils import timezone
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_build, events_record, events_record_members
 from licensing.groups.models import AssignmentGrant, Group, GroupMember, GroupProduct, SeatWait
+from licensing.groups.tasks import seat_mails_enqueue
 from licensing.subscriptions.models import Assignment, Product, ProductItem, Subscription
 from licensing.teams.models import Member, Team, member_first_name, member_last_name
-from portal.mail import mail_send_many
 
 # Rows per INSERT, and ids per IN (…): below SQLite's limit of variables in one statement.
 CHUNK = 500
@@ -264,13 +264,16 @@ def seats_give(
         after={"group": group.name, "reason": str(reason) if waiting else None},
     )
     if seating and notify:
-        # One call for all: the mail is rendered once per language; sent at once after commit only
-        # when few (SEND_INLINE_MAX), else by the queue's cron, whichever way it is split.
+        # Mailed by jobs after commit (licensing/groups/tasks.py): the admin does not wait for 10,000
+        # mails to be rendered.
         chosen = sorted((items[pk] for pk in gives), key=lambda item: (item.kind, item.name))
-        mail_send_many(
-            template="product_assigned",
-            context={"team": team, "product": product, "items": chosen, "actor": actor, "group": group.name},
-            recipients=[(m.member.user, {"greeting_name": m.member.first_name}) for m in seating],
+        seat_mails_enqueue(
+            group_name=group.name,
+            team=team,
+            product=product,
+            items=chosen,
+            actor=actor,
+            member_ids=[m.member_id for m in seating],
         )
     return [m.member for m in seating], [m.member for m in waiting]
 

@@ -125,9 +125,12 @@ def test_only_members_of_the_groups_team_can_join_it_guests_too(world, admin):
 # --- R-GR2, R-GR3: the seats a group gives ---------------------------------------------------------
 
 
-def test_every_member_of_a_group_holds_a_seat_of_its_product_and_is_mailed_naming_the_group(world, admin):
-    # R-GR2, R-GR8
-    group_with(world, admin, "Site crew", [world.user, world.guest])
+def test_every_member_of_a_group_holds_a_seat_of_its_product_and_is_mailed_naming_the_group(
+    world, admin, django_capture_on_commit_callbacks
+):
+    # R-GR2, R-GR8. The mails are rendered by a job after commit (licensing/groups/tasks.py).
+    with django_capture_on_commit_callbacks(execute=True):
+        group_with(world, admin, "Site crew", [world.user, world.guest])
     for member in (world.user, world.guest):
         assert codes(member, world.product) == ["cloud-render", "draftpro-desktop"]
     rows = ActivityEvent.objects.filter(action=A.PRODUCT_ASSIGNED).order_by("pk")
