@@ -1,6 +1,7 @@
 """Reporting › Seat Usage (R-R1..R-R3): a team (or all the teams one administers), a time range, a
 summary, the By Product tab with a chart per product, the By User tab with "Unassign" for the seats
-to reclaim, and "Export as CSV" for each tab.
+to reclaim (asked first in a dialog, with "Undo" in the message after it), and "Export as CSV" for
+each tab.
 
 Every view loads the team of the URL for its admins (`team_for_admin`: 404 for outsiders, 403 for
 members who are not admins). "All teams" (`?team=all`) covers exactly the teams the user

@@ -331,3 +331,20 @@ def test_the_undo_form_posts_with_the_csrf_token(client, world):
         r'<form class="sk-undo-form" method="post" action="[^"]+"><input type="hidden" name="csrfmiddlewaretoken"', page
     )
     assert ">Undo</button>" in page.replace('<i class="bi bi-arrow-counterclockwise" aria-hidden="true"></i> ', "")
+
+
+def test_undo_goes_back_only_to_an_address_of_the_portal(client, world):
+    # The address to come back to is signed; an address elsewhere is not followed all the same.
+    admin = world.primary.user
+    snapshot = assignment_delete(
+        assignment=assignment_create(member=world.user, product=world.product, actor=admin), actor=admin
+    )
+    token = undo_sign(
+        UNDO_UNASSIGN, {"teams": [[world.team.pk, [snapshot.to_data()]]], "back": "https://evil.example/"}
+    )
+    client.force_login(world.secondary.user)
+    response = client.post(
+        reverse("subscriptions:assignments-restore", kwargs={"team_id": world.team.pk}), {"token": token}
+    )
+    assert response.url == reverse("team-home", kwargs={"team_id": world.team.pk})
+    assert seat(world.user, world.product) is not None
