@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from licensing.accounts.api import api, not_found_router
 from licensing.activity.api import router as activity_api
+from licensing.groups.api import router as groups_api
 from licensing.integrations.api import integrations_mount
 from licensing.reports.api import router as seat_usage_api
 from licensing.subscriptions.api import router as seats_api
@@ -15,7 +16,7 @@ from portal import views
 # after them the JSON 404 of every other address under /api/v1/ (it matches any).
 integrations_mount(api)
 # The team-admin API (issue 21 §3): an admin's scripts, with a personal access token, under /teams/.
-for router in (team_admin_api, seats_api, seat_usage_api, activity_api):
+for router in (team_admin_api, seats_api, groups_api, seat_usage_api, activity_api):
     api.add_router("", router)
 api.add_router("", not_found_router)
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from licensing.accounts.access_tokens import access_token_create
 from licensing.accounts.admin import MEMBER_BLOCKS_DELETE
 from licensing.accounts.devices import api_token_issue
 from licensing.accounts.models import Invitation, User
@@ -111,6 +112,13 @@ def full_world(world):
     member_invite(team=world.team, email="later@example.com", first_name="Lea", last_name="Later", actor=None)
     SeatUsageFactory(user=world.user.user, product=world.product, team=world.team)
     api_token_issue(user=world.user.user, device_name="Drawing office PC")
+    access_token_create(
+        user=world.primary.user,
+        name="Nightly sync",
+        teams=None,
+        access="read",
+        expires_on=timezone.localdate() + timedelta(days=30),
+    )
     group = group_create(team=world.team, name="Engineering", actor=None)
     group_members_add(group=group, members=[world.user, world.guest], actor=None)
     group_product_assign(group=group, product=world.product, actor=None)

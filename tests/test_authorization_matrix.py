@@ -214,9 +214,10 @@ def token_api(**methods) -> Expect:
     """An operation of the team-admin API asked with the session alone: 401 for every persona, the
     primary+<argument> cases too (the token is looked at before any argument)."""
     rule = methods.pop("rule", "")
-    foreign = (FOREIGN + "member_id", FOREIGN + "product_code")
+    kwargs = methods.pop("kwargs", {})
+    foreign = (FOREIGN + "member_id", FOREIGN + "product_code", FOREIGN + "group_id")
     overrides = {method: dict.fromkeys(foreign, 401) for method, status in methods.items() if status == 401}
-    return Expect(API, **methods, as_=overrides, rule=rule)
+    return Expect(API, **methods, as_=overrides, kwargs=kwargs, rule=rule)
 
 
 # --- The expected statuses, one entry per URL pattern -------------------------------------------
@@ -364,6 +365,21 @@ EXPECT: dict[str, Expect] = {
     "api-v1:seat_usage_get": token_api(get=401, rule="R-API3, R-R3"),
     "api-v1:seat_usage_users": token_api(get=401, rule="R-API3, R-R3"),
     "api-v1:activity_list": token_api(get=401, rule="R-API3, R-R3"),
+    # By Group (licensing/groups/api.py): the group's id is team A's group, "Engineers".
+    "api-v1:group_list": token_api(get=401, post=401, rule="R-API3, R-GR1"),
+    "api-v1:group_create": token_api(get=401, post=401, rule="R-API3, R-GR1"),
+    "api-v1:group_get": token_api(get=401, delete=401, kwargs=GROUP, rule="R-API3, R-GR1"),
+    "api-v1:group_rename": token_api(get=401, delete=401, kwargs=GROUP, rule="R-API3, R-GR1"),
+    "api-v1:group_delete": token_api(get=401, delete=401, kwargs=GROUP, rule="R-API3, R-GR1, R-GR4"),
+    "api-v1:group_member_list": token_api(get=401, post=401, kwargs=GROUP, rule="R-API3, R-GR1"),
+    "api-v1:group_members_add": token_api(get=401, post=401, kwargs=GROUP, rule="R-API3, R-GR1, R-GR5"),
+    "api-v1:group_members_remove": token_api(get=405, post=401, kwargs=GROUP, rule="R-API3, R-GR4"),
+    "api-v1:group_member_remove": token_api(get=405, delete=401, kwargs=GROUP, rule="R-API3, R-GR4"),
+    "api-v1:group_product_list": token_api(get=401, post=401, kwargs=GROUP, rule="R-API3, R-GR2"),
+    "api-v1:group_product_assign": token_api(get=401, post=401, kwargs=GROUP, rule="R-API3, R-GR2, R-GR5"),
+    "api-v1:group_product_change": token_api(get=405, delete=401, kwargs=GROUP, rule="R-API3, R-GR3"),
+    "api-v1:group_product_unassign": token_api(get=405, delete=401, kwargs=GROUP, rule="R-API3, R-GR4"),
+    "api-v1:group_waiting_list": token_api(get=401, kwargs=GROUP, rule="R-API3, R-GR5"),
     # The order API (licensing/integrations): a vendor API key, never the session, so every persona
     # of the portal gets 401 where the method is the operation's, 405 (before any key is looked at)
     # where it is not. tests/integrations/test_vendor_keys.py tests the keys and each operation's scope.
@@ -487,6 +503,8 @@ ADMIN_MODELS: dict[str, tuple[str, dict[str, Outcome]]] = {
     "accounts_user": ("user_id", {}),
     "accounts_invitation": ("invitation_id", READ_ONLY),
     "accounts_apitoken": ("token_id", READ_ONLY),
+    # A personal access token is made by its owner (the secret is theirs) and revoked, never deleted.
+    "accounts_accesstoken": ("access_token_id", READ_ONLY),
     "subscriptions_product": ("product_id", {}),
     "subscriptions_productitem": ("item_id", {}),
     "subscriptions_contract": ("contract_id", READ_ONLY),

@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from licensing.accounts.access_tokens import access_token_revoke
 from licensing.accounts.devices import api_token_revoke, user_password_changed
 from licensing.accounts.forms_admin import UserAdminChangeForm, UserAdminCreationForm
-from licensing.accounts.models import ApiToken, Invitation, User
+from licensing.accounts.models import AccessToken, ApiToken, Invitation, User
 from licensing.teams.admin import ReadOnlyInline, count_subquery, resend_invitations
 from licensing.teams.models import Member
 
@@ -329,6 +330,89 @@ class ApiTokenAdmin(admin.ModelAdmin):
             message += " " + ngettext(
                 "%(count)d was signed out or expired already.", "%(count)d were signed out or expired already.", skipped
             ) % {"count": skipped}
+        self.message_user(request, message, messages.SUCCESS if done else messages.INFO)
+
+
+class AccessTokenStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Active")), ("revoked", _("Revoked")), ("expired", _("Expired"))]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "active":
+                return queryset.active()
+            case "revoked":
+                return queryset.filter(revoked_at__isnull=False)
+            case "expired":
+                return queryset.filter(revoked_at__isnull=True, expires_at__lte=timezone.now())
+        return queryset
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(admin.ModelAdmin):
+    """The personal access tokens of the team-admin API (R-API3), read only: an admin makes them in the
+    portal (account menu › API tokens) and only they see the secret, once. Support finds a token by
+    its owner or the characters it starts with (a leaked one, quoted in a ticket) and revokes it with
+    the action, through `access_token_revoke`, which writes the activity row in each of its teams. The
+    hash is never shown."""
+
+    list_display = (
+        "name",
+        "prefix",
+        "user",
+        "access",
+        "all_teams",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_select_related = ("user",)
+    list_filter = (AccessTokenStateFilter, "access")
+    search_fields = ("user__email", "user__first_name", "user__last_name", "name", "=prefix")
+    date_hierarchy = "created_at"
+    fields = (
+        "user",
+        "name",
+        "prefix",
+        "access",
+        "all_teams",
+        "teams",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made by their owner only: the secret is theirs
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoked, never deleted: the row is the record of what it could do
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_accesstoken")
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
+    def revoke(self, request, queryset):
+        tokens = list(queryset.filter(revoked_at__isnull=True).select_related("user").order_by("pk"))
+        for token in tokens:
+            access_token_revoke(token=token, actor=request.user)
+        done = len(tokens)
+        message = ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", done) % {"count": done}
+        skipped = queryset.count() - done
+        if skipped:
+            message += " " + ngettext("%(count)d was revoked already.", "%(count)d were revoked already.", skipped) % {
+                "count": skipped
+            }
         self.message_user(request, message, messages.SUCCESS if done else messages.INFO)
 
 

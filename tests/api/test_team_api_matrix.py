@@ -14,6 +14,9 @@ from django.utils import timezone
 from ninja import Schema
 
 from licensing.accounts.models import AccessToken
+from licensing.groups import services as group_services
+from licensing.groups.models import Group, GroupMember, GroupProduct
+from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create
 from licensing.teams.models import Member
 from licensing.teams.services import member_change_role
@@ -52,6 +55,42 @@ OPERATIONS = [
     ("seat_usage_get", "get", "/teams/{team}/seat-usage", None, 200, READ),
     ("seat_usage_users", "get", "/teams/{team}/seat-usage/users", None, 200, READ),
     ("activity_list", "get", "/teams/{team}/activity", None, 200, READ),
+    # By Group (licensing/groups/api.py): {group} gives DraftPro to the user, {bare} has nobody and nothing.
+    ("group_list", "get", "/teams/{team}/groups", None, 200, READ),
+    ("group_create", "post", "/teams/{team}/groups", {"name": "Matrix"}, 201, WRITE),
+    ("group_get", "get", "/teams/{team}/groups/{group}", None, 200, READ),
+    ("group_rename", "patch", "/teams/{team}/groups/{group}", {"name": "Renamed"}, 200, WRITE),
+    ("group_delete", "delete", "/teams/{team}/groups/{group}", None, 200, WRITE),
+    ("group_member_list", "get", "/teams/{team}/groups/{group}/members", None, 200, READ),
+    (
+        "group_members_add",
+        "post",
+        "/teams/{team}/groups/{group}/members",
+        {"emails": ["guest@example.com"]},
+        200,
+        WRITE,
+    ),
+    (
+        "group_members_remove",
+        "post",
+        "/teams/{team}/groups/{group}/members/remove",
+        {"member_ids": [999_999_999]},
+        200,
+        WRITE,
+    ),
+    ("group_member_remove", "delete", "/teams/{team}/groups/{group}/members/{user}", None, 200, WRITE),
+    ("group_product_list", "get", "/teams/{team}/groups/{group}/products", None, 200, READ),
+    ("group_product_assign", "post", "/teams/{team}/groups/{bare}/products", {"product": "draftpro"}, 201, WRITE),
+    (
+        "group_product_change",
+        "patch",
+        "/teams/{team}/groups/{group}/products/draftpro",
+        {"items": ["cloud-render"]},
+        200,
+        WRITE,
+    ),
+    ("group_product_unassign", "delete", "/teams/{team}/groups/{group}/products/draftpro", None, 200, WRITE),
+    ("group_waiting_list", "get", "/teams/{team}/groups/{group}/waiting", None, 200, READ),
 ]
 
 PERSONAS = ("primary", "secondary", "read-only", "demoted", "other-team", "outsider", "revoked", "expired", "none")
@@ -86,6 +125,27 @@ def token_of(persona: str, world) -> str | None:
     return secret
 
 
+def groups_of(world) -> dict:
+    """Team A's groups of the By Group operations: "Engineers" gives DraftPro to the user; "Bare" is empty."""
+    actor = world.primary.user
+    group = group_services.group_create(team=world.team, name="Engineers", actor=actor)
+    group_services.group_members_add(group=group, members=[world.user], actor=actor)
+    group_services.group_product_assign(group=group, product=world.product, actor=actor)
+    bare = group_services.group_create(team=world.team, name="Bare", actor=actor)
+    return {"group": group.pk, "bare": bare.pk}
+
+
+def written():
+    """What a refused request must leave as it was."""
+    return (
+        sorted(Member.objects.values_list("pk", "role", "is_guest")),
+        sorted(Group.objects.values_list("pk", "name")),
+        sorted(GroupMember.objects.values_list("group", "member")),
+        sorted(GroupProduct.objects.values_list("group", "product")),
+        sorted(Assignment.objects.values_list("member", "product")),
+    )
+
+
 def expected(persona: str, operation_id: str, allowed: int, kind: str) -> int:
     if persona in ("revoked", "expired", "none"):
         return 401
@@ -115,9 +175,10 @@ def test_every_operation_is_in_the_matrix(client):
 )
 def test_operation(client, world, persona, operation_id, method, path, body, allowed, kind):
     assignment_create(member=world.user, product=world.product, actor=None)
+    groups = groups_of(world)
     api = TeamApi(client, token_of(persona, world))
-    address = path.format(team=world.team.pk, user=world.user.pk, guest=world.guest.pk)
-    before = Member.objects.count(), sorted(Member.objects.values_list("pk", "role", "is_guest"))
+    address = path.format(team=world.team.pk, user=world.user.pk, guest=world.guest.pk, **groups)
+    before = written()
     if method == "get":
         response = api.get(address)
     elif method == "delete":
@@ -129,7 +190,7 @@ def test_operation(client, world, persona, operation_id, method, path, body, all
     if want >= 400:
         assert response["Content-Type"] == "application/problem+json"
         # Refused: nothing written.
-        assert (Member.objects.count(), sorted(Member.objects.values_list("pk", "role", "is_guest"))) == before
+        assert written() == before
 
 
 def test_no_two_schemas_of_the_one_api_share_a_name():
@@ -146,6 +207,7 @@ def test_no_two_schemas_of_the_one_api_share_a_name():
         "licensing.subscriptions.api",
         "licensing.reports.api",
         "licensing.activity.api",
+        "licensing.groups.api",
     ]
     seen: dict[str, str] = {}
     for name in modules:
@@ -160,11 +222,12 @@ def test_no_two_schemas_of_the_one_api_share_a_name():
 def test_every_write_with_a_body_refuses_json_sent_as_another_type(client, world, content_type):
     # Issue 19's rule for the team-admin API: no cross-site HTML form can post to it (415, a problem).
     api = TeamApi(client, make_token(world.primary.user))
+    groups = groups_of(world)
     headers = {"Authorization": f"Bearer {api.token}", "Idempotency-Key": "form"}
     for operation_id, method, path, body, _allowed, _kind in OPERATIONS:
         if body is None:
             continue
-        address = "/api/v1" + path.format(team=world.team.pk, user=world.user.pk, guest=world.guest.pk)
+        address = "/api/v1" + path.format(team=world.team.pk, user=world.user.pk, guest=world.guest.pk, **groups)
         response = getattr(client, method)(address, json.dumps(body), content_type=content_type, headers=headers)
         assert response.status_code == 415, (operation_id, response.content)
         assert response["Content-Type"] == "application/problem+json"

@@ -19,8 +19,8 @@ answers what the first answered. Errors are RFC 9457 problem details (licensing.
 Lists are paged: `page` (from 1) and `size` (at most MAX_PAGE_SIZE), with `count` and `pages`.
 
 The token's door and the helpers the routers share are in `door.py`; here are the teams and
-members; seats are in licensing/subscriptions/api.py, Seat Usage in
-licensing/reports/api.py, the activity log in licensing/activity/api.py.
+members; seats are in licensing/subscriptions/api.py, By Group in licensing/groups/api.py, Seat
+Usage in licensing/reports/api.py, the activity log in licensing/activity/api.py.
 """
 
 from datetime import datetime

@@ -1,8 +1,8 @@
 """The door of the team-admin API (issue 21 §3, R-API3), shared by its routers (licensing.teams.api,
-licensing.subscriptions.api, licensing.reports.api, licensing.activity.api): the personal access token
-(`team_token`), the team a request may act on (`acting_team`, per request, through
-`teams.permissions.is_team_admin`), the members and products of that team, paging, and the problems
-(RFC 9457, licensing.integrations.problems) its operations answer."""
+licensing.subscriptions.api, licensing.groups.api, licensing.reports.api, licensing.activity.api): the
+personal access token (`team_token`), the team a request may act on (`acting_team`, per request,
+through `teams.permissions.is_team_admin`), the members and products of that team, paging, and the
+problems (RFC 9457, licensing.integrations.problems) its operations answer."""
 
 import json
 
