@@ -247,11 +247,15 @@ EXPECT: dict[str, Expect] = {
     "teams:member-role": Expect(TEAM, post=200, rule="R-SA1, R-PA2, R-G2"),
     # Empty POST deletes the plain user: admins may (R-D1).
     "teams:member-delete": Expect(TEAM, post=302, rule="R-D1..R-D3"),
+    # "Undo" after a delete (issue 22): an empty POST has no token, refused in words, nothing restored.
+    "teams:members-restore": Expect(TEAM, get=405, post=302, rule="R-D1 undone (issue 22)"),
     # By User › a user › Products (licensing/subscriptions/views.py).
     "subscriptions:member-product-assign": Expect(TEAM, get=405, post=302, rule="R-P1, R-P2"),
     # Empty POST: no item ticked, which unassigns (R-P4).
     "subscriptions:member-product-change": Expect(TEAM, post=302, rule="R-P2, R-P4"),
     "subscriptions:member-product-unassign": Expect(TEAM, get=405, post=302, rule="R-P1, R-P4"),
+    # "Undo" after an unassign (issue 22): an empty POST has no token, refused in words, nothing restored.
+    "subscriptions:assignments-restore": Expect(TEAM, get=405, post=302, rule="R-P4, R-SE1 undone (issue 22)"),
     # Billing & Orders › Contracts.
     "subscriptions:contract-list": Expect(TEAM, rule="R-T12"),
     "subscriptions:contract-detail": Expect(TEAM, rule="R-T12"),

@@ -133,6 +133,53 @@ def other_team_assignment(world: World) -> str:
     return str(assignment_create(member=world.outsider, product=product, actor=None).pk)
 
 
+def signed(kind: str, data: dict, age: int = 0) -> str:
+    """A token of `kind` as portal.undo writes it, `age` seconds old."""
+    import time
+    from unittest import mock
+
+    from portal.undo import undo_sign
+
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - age):
+        return undo_sign(kind, data)
+
+
+def forged(token: str) -> str:
+    """`token` with its last character of signature changed."""
+    return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
+def undo_unassign_token(world: World, age: int = 0, team=None, member=None) -> str:
+    """The token of "Undo" after world.user's DraftPro was unassigned (nothing is unassigned here:
+    the seat named is the one they would hold)."""
+    member = member or world.user
+    seat = [987654, member.pk, member.name, world.product.pk, [], timezone.now().isoformat(), None]
+    return signed("unassign", {"teams": [[(team or world.team).pk, [seat]]], "back": "/"}, age)
+
+
+def undo_delete_token(world: World, age: int = 0, team=None, role: str = "user") -> str:
+    """The token of "Undo" after deleting someone who never was in the team (their account is
+    world.outsider's): restoring it would add a member, which nothing here may."""
+    now = timezone.now().isoformat()
+    member = {
+        "member_id": 987654,
+        "user_id": world.outsider.user_id,
+        "name": "Nobody",
+        "role": role,
+        "is_guest": False,
+        "status": "active",
+        "invited_at": now,
+        "invited_by_id": None,
+        "accepted_at": now,
+        "invited_first_name": "",
+        "invited_last_name": "",
+        "seats": [],
+        "groups": [],
+        "invitations": [],
+    }
+    return signed("delete", {"team": (team or world.team).pk, "members": [member], "back": "/"}, age)
+
+
 INVITE = team_url("accounts:member-invite")
 MULTIPLE = team_url("accounts:invite-multiple")
 ROLE = team_url("teams:member-role", member_id=lambda w: w.user.pk)
@@ -153,6 +200,8 @@ MOVE_REVIEW = team_url("team_settings:subscription-move-review", subscription_id
 SEAT_USAGE = team_url("reports:seat-usage")
 SEAT_USAGE_USERS = team_url("reports:seat-usage-export-users")
 UNASSIGN = team_url("reports:seat-usage-unassign")
+UNDO_UNASSIGN_URL = team_url("subscriptions:assignments-restore")
+UNDO_DELETE_URL = team_url("teams:members-restore")
 ACTIVITY = team_url("activity:event-list")
 ACTIVITY_EXPORT = team_url("activity:event-export")
 MEMBERS = team_url("teams:member-list")
@@ -454,6 +503,48 @@ CASES = {
     "unassign-superscript": Case(UNASSIGN, {"assignments": [SUPERSCRIPT_TWO]}, statuses=(200, 302)),
     "unassign-of-other-team": Case(
         UNASSIGN, lambda w: {"assignments": [other_team_assignment(w)]}, statuses=(200, 302)
+    ),
+    # --- "Undo" after an unassign or a delete (issue 22): the signed token, as scripts and time send it ---
+    "undo-unassign-empty": Case(UNDO_UNASSIGN_URL, {}, statuses=(302,)),
+    "undo-unassign-10k": Case(UNDO_UNASSIGN_URL, {"token": LONG}, statuses=(302,)),
+    "undo-unassign-nul": Case(UNDO_UNASSIGN_URL, {"token": NUL}, statuses=(302,)),
+    "undo-unassign-forged": Case(
+        UNDO_UNASSIGN_URL, lambda w: {"token": forged(undo_unassign_token(w))}, statuses=(302,)
+    ),
+    "undo-unassign-expired": Case(
+        UNDO_UNASSIGN_URL, lambda w: {"token": undo_unassign_token(w, age=16 * 60)}, statuses=(302,)
+    ),
+    "undo-unassign-of-a-delete": Case(UNDO_UNASSIGN_URL, lambda w: {"token": undo_delete_token(w)}, statuses=(302,)),
+    "undo-unassign-garbage-inside": Case(
+        UNDO_UNASSIGN_URL, lambda w: {"token": signed("unassign", {"teams": "x", "back": "/"})}, statuses=(302,)
+    ),
+    "undo-unassign-other-team": Case(
+        UNDO_UNASSIGN_URL, lambda w: {"token": undo_unassign_token(w, team=w.outsider_team)}, statuses=(302,)
+    ),
+    "undo-unassign-other-teams-member": Case(
+        UNDO_UNASSIGN_URL, lambda w: {"token": undo_unassign_token(w, member=w.outsider)}, statuses=(302,)
+    ),
+    "undo-unassign-back-elsewhere": Case(
+        UNDO_UNASSIGN_URL,
+        lambda w: {"token": signed("unassign", {"teams": [[w.team.pk, []]], "back": "https://evil.example/"})},
+        statuses=(302,),
+    ),
+    "undo-delete-empty": Case(UNDO_DELETE_URL, {}, statuses=(302,)),
+    "undo-delete-10k": Case(UNDO_DELETE_URL, {"token": LONG}, statuses=(302,)),
+    "undo-delete-nul": Case(UNDO_DELETE_URL, {"token": NUL}, statuses=(302,)),
+    "undo-delete-forged": Case(UNDO_DELETE_URL, lambda w: {"token": forged(undo_delete_token(w))}, statuses=(302,)),
+    "undo-delete-expired": Case(
+        UNDO_DELETE_URL, lambda w: {"token": undo_delete_token(w, age=16 * 60)}, statuses=(302,)
+    ),
+    "undo-delete-of-an-unassign": Case(UNDO_DELETE_URL, lambda w: {"token": undo_unassign_token(w)}, statuses=(302,)),
+    "undo-delete-an-admin": Case(
+        UNDO_DELETE_URL, lambda w: {"token": undo_delete_token(w, role="primary_admin")}, statuses=(302,)
+    ),
+    "undo-delete-garbage-inside": Case(
+        UNDO_DELETE_URL, lambda w: {"token": signed("delete", {"team": w.team.pk, "members": [1]})}, statuses=(302,)
+    ),
+    "undo-delete-other-team": Case(
+        UNDO_DELETE_URL, lambda w: {"token": undo_delete_token(w, team=w.outsider_team)}, statuses=(302,)
     ),
     # --- Activity log filters ---
     "activity-since-letters": get(ACTIVITY, {"since": "abc"}, kept="abc"),

@@ -48,6 +48,9 @@ class ActivityEvent(models.Model):
         SEAT_WAITING = "seat_waiting", _("Waiting for a seat")
         ACCESS_TOKEN_CREATED = "access_token_created", _("Access token created")
         ACCESS_TOKEN_REVOKED = "access_token_revoked", _("Access token revoked")
+        # "Undo" after an unassign or a delete (issue 22): what went, back as it was.
+        ASSIGNMENT_RESTORED = "assignment_restored", _("Assignment restored")
+        MEMBER_RESTORED = "member_restored", _("User restored")
 
     class Via(models.TextChoices):
         PORTAL = "portal", _("Portal")

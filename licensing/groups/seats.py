@@ -160,13 +160,20 @@ def _seats_insert(group: Group, product: Product, member_ids: list[int], gives: 
 
 
 def seats_give(
-    *, group: Group, product: Product, memberships: list[GroupMember], actor, reason: str | None = None
+    *,
+    group: Group,
+    product: Product,
+    memberships: list[GroupMember],
+    actor,
+    reason: str | None = None,
+    notify: bool = True,
 ) -> tuple[list[Member], list[Member]]:
     """Give each member of `memberships` (members of `group`, in the order they joined it) the seat of
     `product` through `group` (R-GR2): a member who holds it already keeps the one seat and gains the
     group's items (R-GR3); the others are seated in joined order while seats are free, and the rest
     wait with the reason (R-GR5). Returns (seated, waiting): the members given a new seat and those
-    left waiting. Activity rows name the group (R-GR8); each member seated is mailed after commit."""
+    left waiting. Activity rows name the group (R-GR8); each member seated is mailed after commit,
+    unless `notify` is False (a member deleted and restored by "Undo" gets back what they had)."""
     team = group.team
     now = timezone.now()
     gives = group_product_items([group.pk], product.pk)[group.pk]
@@ -256,7 +263,7 @@ def seats_give(
         product=product,
         after={"group": group.name, "reason": str(reason) if waiting else None},
     )
-    if seating:
+    if seating and notify:
         # Mailed by jobs after commit (licensing/groups/tasks.py): the admin does not wait for 10,000
         # mails to be rendered.
         chosen = sorted((items[pk] for pk in gives), key=lambda item: (item.kind, item.name))

@@ -231,7 +231,10 @@ class SeatsField(forms.Field):
 
 
 class UnassignForm(forms.Form):
-    """ "Unassign" on By User: the ticked seats, and the report's query string to go back to."""
+    """ "Unassign" on By User: the ticked seats, the report's query string to go back to, and whether
+    the confirmation dialog confirmed."""
 
     assignments = SeatsField(error_messages={"required": _("Select the seats to unassign first.")})
     query = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Set by the confirmation dialog's "Unassign": without it the view only asks.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -1,6 +1,7 @@
 """Reporting › Seat Usage (R-R1..R-R3): a team (or all the teams one administers), a time range, a
 summary, the By Product tab with a chart per product, the By User tab with "Unassign" for the seats
-to reclaim, and "Export as CSV" for each tab.
+to reclaim (asked first in a dialog, with "Undo" in the message after it), and "Export as CSV" for
+each tab.
 
 Every view loads the team of the URL for its admins (`team_for_admin`: 404 for outsiders, 403 for
 members who are not admins). "All teams" (`?team=all`) covers exactly the teams the user
@@ -53,9 +54,11 @@ from licensing.reports.queries import (
 from licensing.reports.tables import PER_PAGE, UserUsageTable, person_name
 from licensing.subscriptions.models import Assignment, Product
 from licensing.subscriptions.services import assignment_delete
+from licensing.subscriptions.views import unassign_undo
 from licensing.teams.models import Team, member_first_name, member_last_name
 from licensing.teams.permissions import can_view_reports
 from portal.csv_export import csv_response
+from portal.dialogs import dialog_done, render_dialog
 from portal.tables import paginate
 from portal.views import team_for_admin
 
@@ -329,8 +332,11 @@ def _unassign_summary(done: int, refused: list[tuple[str, str]]):
 @login_required
 @require_POST
 def seat_usage_unassign(request, team_id: int):
-    """ "Unassign" for the seats ticked on By User: each through `assignment_delete`, in its own
-    transaction, so a refused seat does not undo the others; the summary explains each refusal.
+    """ "Unassign" for the seats ticked on By User. It asks first: a dialog lists the seats ticked
+    (person – product, and the team under "All teams") and how many, with "Unassign" and "Cancel";
+    only the post that confirms (`confirm`, a hidden field of the dialog) unassigns. Then each seat
+    goes through `assignment_delete`, in its own transaction, so a refused seat does not undo the
+    others; the summary explains each refusal and has "Undo" for the seats unassigned (issue 22).
     Only seats of the report's teams are touched; another team's seat counts as not found."""
     form = UnassignForm(request.POST)
     query = QueryDict(form.data.get("query", ""))
@@ -341,18 +347,32 @@ def seat_usage_unassign(request, team_id: int):
     if not form.is_valid():
         for error in form.errors.get("assignments", []):
             messages.error(request, error)
-        return redirect(back)
+        return dialog_done(request, back)
     wanted = form.cleaned_data["assignments"]
     assignments = list(
         Assignment.objects.filter(pk__in=wanted, member__team__in=report.team_ids)
         .select_related("member__user", "member__team", "product")
         .order_by(Lower(member_last_name("member__")), Lower(member_first_name("member__")), "product__name", "pk")
     )
+    if not form.cleaned_data["confirm"]:
+        if not assignments:
+            messages.info(request, ALREADY_UNASSIGNED % {"count": len(wanted)})
+            return dialog_done(request, back)
+        context = {
+            "team": report.team,
+            "report": report,
+            "assignments": assignments,
+            "missing": len(set(wanted) - {a.pk for a in assignments}),
+            "query": form.cleaned_data["query"],
+            "back_url": back,
+        }
+        return render_dialog(request, "reports/seat_usage_unassign.html", context)
     done, refused, meanwhile = 0, [], 0
+    snapshots: dict[int, list] = {}
     for assignment in assignments:
         who = f"{person_name(_person(assignment))} – {assignment.product.name}"
         try:
-            assignment_delete(assignment=assignment, actor=request.user)
+            snapshot = assignment_delete(assignment=assignment, actor=request.user)
         except ValidationError as error:
             if error.code == "already_unassigned":  # someone else was first: what was asked is done
                 meanwhile += 1
@@ -362,13 +382,15 @@ def seat_usage_unassign(request, team_id: int):
             refused.append((who, str(error) or _("You may not change this team's seats.")))
         else:
             done += 1
+            snapshots.setdefault(assignment.member.team_id, []).append(snapshot)
     missing = len(set(wanted) - {a.pk for a in assignments}) + meanwhile
     level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
     if done or refused:
-        messages.add_message(request, level, _unassign_summary(done, refused))
+        summary = unassign_undo(request, _unassign_summary(done, refused), snapshots, team=report.team, back=back)
+        messages.add_message(request, level, summary)
     if missing:
         messages.info(request, ALREADY_UNASSIGNED % {"count": missing})
-    return redirect(back)
+    return dialog_done(request, back)
 
 
 def _person(assignment: Assignment) -> dict:

@@ -51,6 +51,7 @@ from .views import (
     ItemChoice,
     ProductRow,
     unassign_refused,
+    unassign_undo,
 )
 
 ASSIGNED_TO = gettext_lazy("%(product)s is assigned to %(names)s.")
@@ -336,11 +337,13 @@ def product_assignment_unassign(request, team_id: int, product_id: int, member_i
         messages.info(request, NOT_ASSIGNED % _names(member, product))
     else:
         try:
-            assignment_delete(assignment=assignment, actor=request.user)
+            snapshot = assignment_delete(assignment=assignment, actor=request.user)
         except ValidationError as error:  # ALREADY_UNASSIGNED: unassigned while this request waited
             unassign_refused(request, error)
         else:
-            messages.success(request, UNASSIGNED % _names(member, product))
+            back = _detail_url(team, product, request.POST.get("back", ""))
+            text = UNASSIGNED % _names(member, product)
+            messages.success(request, unassign_undo(request, text, {team.pk: [snapshot]}, team=team, back=back))
     return dialog_done(request, _detail_url(team, product, request.POST.get("back", "")))
 
 

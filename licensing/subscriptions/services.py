@@ -6,8 +6,8 @@ Every function here that reads a seat count locks the team(s) first (`lock_teams
 cannot both take the last seat, and a move cannot race an assignment."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
@@ -23,6 +23,9 @@ from licensing.groups.seats import groups_giving, seats_settle, waiting_seat
 from licensing.teams.models import Member, Team
 from licensing.teams.permissions import can_manage_members, is_support
 from licensing.teams.services import (
+    RESTORE_MEMBER_GONE,
+    RESTORE_NO_FREE_SEAT,
+    RESTORE_NO_SUBSCRIPTION,
     lock_teams,
     member_read_again,
     require,
@@ -315,8 +318,9 @@ def _assignment_update_shared(assignment: Assignment, chosen: list[ProductItem],
 
 
 @service_transaction
-def assignment_delete(*, assignment: Assignment, actor) -> None:
+def assignment_delete(*, assignment: Assignment, actor) -> "SeatSnapshot":
     """Unassign: the member loses the product and all its items in this team (R-P4, R-BP2).
+    Returns what went, for "Undo" (`assignment_restore`).
 
     `assignment` is what the admin saw. When it is gone by the time the team is locked (another
     admin unassigned it first, a double click, a stale bulk form, the member deleted meanwhile),
@@ -331,7 +335,7 @@ def assignment_delete(*, assignment: Assignment, actor) -> None:
     fresh = Assignment.objects.select_related("member__user", "product").filter(pk=assignment.pk).first()
     if fresh is None:
         raise _already_unassigned(assignment, member)
-    _assignment_delete(fresh, actor)
+    return _assignment_delete(fresh, actor)
 
 
 def _already_unassigned(assignment: Assignment, member: Member | None) -> ValidationError:
@@ -344,12 +348,13 @@ def _already_unassigned(assignment: Assignment, member: Member | None) -> Valida
     )
 
 
-def _assignment_delete(assignment: Assignment, actor) -> None:
+def _assignment_delete(assignment: Assignment, actor) -> "SeatSnapshot":
     groups = groups_giving([assignment.pk])[assignment.pk]
     if groups:
         # Groups give it too: only the direct part goes, the seat stays with their items (R-GR4).
         if not assignment.direct:
             raise _given_by_group(assignment, groups)
+        snapshot = SeatSnapshot.of(assignment, assignment.direct_items.all())
         before = items_for_log(assignment.items.all())
         assignment.direct = False
         assignment.save(update_fields=["direct"])
@@ -366,7 +371,8 @@ def _assignment_delete(assignment: Assignment, actor) -> None:
             before={**before, "direct": True},
             after={**items_for_log(assignment.items.all()), "direct": False, "group": ", ".join(sorted(groups))},
         )
-        return
+        return snapshot
+    snapshot = SeatSnapshot.of(assignment, assignment.items.all())
     before = items_for_log(assignment.items.all())
     event_record(
         action=ActivityEvent.Action.PRODUCT_UNASSIGNED,
@@ -379,6 +385,164 @@ def _assignment_delete(assignment: Assignment, actor) -> None:
     )
     assignment.delete()
     waiting_seat(assignment.member.team, assignment.product, actor)  # R-GR5: the freed seat
+    return snapshot
+
+
+# --- Undo of an unassign (issue 22) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatSnapshot:
+    """A seat as it was before "Unassign", for "Undo": whose (member id and name as the team saw it),
+    of which product, the items the admin had chosen directly, and since when and by whom, so that
+    the restored seat keeps its place in the pool's order (R-SE1: the longest-held keep the seats)."""
+
+    assignment_id: int
+    member_id: int
+    name: str
+    product_id: int
+    item_ids: tuple[int, ...]
+    assigned_at: str  # ISO 8601
+    assigned_by_id: int | None
+
+    @classmethod
+    def of(cls, assignment: Assignment, items: Iterable[ProductItem]) -> "SeatSnapshot":
+        return cls(
+            assignment_id=assignment.pk,
+            member_id=assignment.member_id,
+            name=assignment.member.name,
+            product_id=assignment.product_id,
+            item_ids=tuple(sorted(item.pk for item in items)),
+            assigned_at=assignment.assigned_at.isoformat(),
+            assigned_by_id=assignment.assigned_by_id,
+        )
+
+    def to_data(self) -> list:
+        """Compact JSON for a signed token (portal.undo)."""
+        return [
+            self.assignment_id,
+            self.member_id,
+            self.name,
+            self.product_id,
+            list(self.item_ids),
+            self.assigned_at,
+            self.assigned_by_id,
+        ]
+
+    @classmethod
+    def from_data(cls, data) -> "SeatSnapshot":
+        """The snapshot `to_data` wrote; ValueError for anything else."""
+        try:
+            pk, member_id, name, product_id, item_ids, assigned_at, by = data
+            datetime.fromisoformat(assigned_at)
+            return cls(
+                assignment_id=int(pk),
+                member_id=int(member_id),
+                name=str(name),
+                product_id=int(product_id),
+                item_ids=tuple(int(item) for item in item_ids),
+                assigned_at=str(assigned_at),
+                assigned_by_id=None if by is None else int(by),
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError("not a seat snapshot") from error
+
+
+@dataclass
+class RestoreResult:
+    """What an "Undo" did, per seat (or person): restored, there already (undone before, or given
+    again meanwhile), or refused with the reason; each named "person – product"."""
+
+    restored: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+@service_transaction
+def assignment_restore(*, team: Team, seats: Iterable[SeatSnapshot], actor) -> RestoreResult:
+    """ "Undo" after "Unassign" (issue 22): give each seat of `seats` back as it was, with the same
+    items, since the same moment. The rules are checked again under the team's lock: a seat whose
+    member has left, or whose place in the pool another member took meanwhile (R-SE1), is refused
+    with the reason and the others are restored. A seat held directly already (an "Undo" clicked
+    twice, or assigned again meanwhile) is left as it is; a seat that only groups give meanwhile
+    becomes direct again with its items, at no seat's cost (R-GR3). One activity row per seat
+    restored. No mail: the person is given back what they had minutes ago."""
+    require(can_manage_members(actor, team))
+    (team,) = lock_teams(team)
+    result = RestoreResult()
+    for seat in seats:
+        member = Member.objects.select_related("user", "team").filter(pk=seat.member_id, team=team).first()
+        product = Product.objects.filter(pk=seat.product_id).first()
+        if product is None:
+            continue
+        who = f"{member.name if member is not None else seat.name} – {product.name}"
+        if member is None:
+            result.refused.append((who, str(RESTORE_MEMBER_GONE % {"name": seat.name})))
+            continue
+        items = list(ProductItem.objects.filter(product=product, pk__in=seat.item_ids))
+        held = Assignment.objects.filter(member=member, product=product).first()
+        if held is not None and held.direct:
+            result.already.append(who)
+            continue
+        if held is not None:
+            _restore_direct_part(held, member, items, actor)
+        else:
+            purchased = seats_purchased(team, product)
+            if purchased == 0:
+                result.refused.append((who, str(RESTORE_NO_SUBSCRIPTION % {"product": product.name})))
+                continue
+            if seats_assigned(team, product) >= purchased:  # R-SE1
+                reason = RESTORE_NO_FREE_SEAT % {"seats": purchased, "product": product.name}
+                result.refused.append((who, str(reason)))
+                continue
+            _restore_seat(seat, member, product, items, actor)
+        result.restored.append(who)
+    return result
+
+
+def _restore_seat(seat: SeatSnapshot, member: Member, product: Product, items: list[ProductItem], actor) -> None:
+    """The seat back with its id, items, moment and assigner, unless its id is taken (never, as ids
+    are not reused; but a restored row must not overwrite anything)."""
+    pk = None if Assignment.objects.filter(pk=seat.assignment_id).exists() else seat.assignment_id
+    assignment = Assignment.objects.create(
+        pk=pk,
+        member=member,
+        product=product,
+        assigned_by_id=seat.assigned_by_id,
+        assigned_at=datetime.fromisoformat(seat.assigned_at),
+    )
+    assignment.items.set(items)
+    event_record(
+        action=ActivityEvent.Action.ASSIGNMENT_RESTORED,
+        actor=actor,
+        team=member.team,
+        target_user=member.user,
+        product=product,
+        target=member.name,
+        after=items_for_log(items),
+    )
+    # A member waiting for this product through a group holds the seat now: the group's share joins it.
+    waiting_seat(member.team, product, actor)
+
+
+def _restore_direct_part(assignment: Assignment, member: Member, items: list[ProductItem], actor) -> None:
+    """A seat groups give, assigned directly again with the direct items it had (R-GR3, R-GR4)."""
+    groups = ", ".join(sorted(groups_giving([assignment.pk])[assignment.pk], key=str.lower))
+    before = items_for_log(assignment.items.all())
+    assignment.direct = True
+    assignment.save(update_fields=["direct"])
+    assignment.direct_items.set(items)
+    seats_settle(assignment_ids=[assignment.pk], product=assignment.product, actor=actor, group_name=groups)
+    event_record(
+        action=ActivityEvent.Action.ASSIGNMENT_RESTORED,
+        actor=actor,
+        team=member.team,
+        target_user=member.user,
+        product=assignment.product,
+        target=member.name,
+        before={**before, "direct": False, "group": groups},
+        after={**items_for_log(assignment.items.all()), "direct": True, "group": groups},
+    )
 
 
 # --- Seats bought and renewals (entered by support staff or the order system) ------------------

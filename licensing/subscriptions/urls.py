@@ -23,6 +23,8 @@ urlpatterns = [
         views.member_product_unassign,
         name="member-product-unassign",
     ),
+    # "Undo" in the message after an unassign (issue 22): the seats of a signed token back.
+    path("undo/unassign/", views.assignments_restore, name="assignments-restore"),
     # Billing & Orders › Contracts (R-T12).
     path("contracts/", contract_views.contract_list, name="contract-list"),
     path("contracts/<int:contract_id>/", contract_views.contract_detail, name="contract-detail"),

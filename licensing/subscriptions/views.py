@@ -18,20 +18,30 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from licensing.groups.models import AssignmentGrant, SeatWait
-from licensing.teams.models import Member
+from licensing.teams.models import Member, Team
 from portal.dialogs import dialog_done, render_dialog
+from portal.undo import UndoExpired, UndoInvalid, undo_message, undo_read, undo_sign
 from portal.views import team_for_admin
 
 from .forms import AssignmentItemsForm
 from .models import Assignment, Product, ProductItem, Subscription
-from .services import assignment_create, assignment_delete, assignment_update
+from .services import (
+    RestoreResult,
+    SeatSnapshot,
+    assignment_create,
+    assignment_delete,
+    assignment_restore,
+    assignment_update,
+)
 
 SECTION_ID = "member-products"
 
@@ -250,11 +260,15 @@ def member_product_unassign(request, team_id: int, member_id: int, product_id: i
         messages.info(request, NOT_ASSIGNED % _names(member, product))
         return _done(request, member)
     try:
-        assignment_delete(assignment=assignment, actor=request.user)
+        snapshot = assignment_delete(assignment=assignment, actor=request.user)
     except ValidationError as error:  # ALREADY_UNASSIGNED: unassigned while this request waited; GIVEN_BY_GROUP
         unassign_refused(request, error)
     else:
-        messages.success(request, _unassigned_message(member, product))
+        text = _unassigned_message(member, product)
+        back = _member_url(member)
+        messages.success(
+            request, unassign_undo(request, text, {member.team_id: [snapshot]}, team=member.team, back=back)
+        )
     return _done(request, member)
 
 
@@ -332,3 +346,92 @@ def _items_dialog(request, member: Member, product: Product, assignment: Assignm
         row = replace(row, **{field: choices})
     context = {"member": member, "team": member.team, "row": row, "form": form, "back_url": _member_url(member)}
     return render_dialog(request, "subscriptions/member_product_items.html", context)
+
+
+# --- Undo after "Unassign" (issue 22) -----------------------------------------------------------
+
+# The kind of the signed token (portal.undo): its salt.
+UNDO_UNASSIGN = "unassign"
+UNDO_EXPIRED = _("Undo is no longer possible: it can be used for 15 minutes after the change. Nothing was changed.")
+UNDO_INVALID = _("This undo link is not valid. Nothing was changed.")
+ALREADY_UNDONE = _("Already undone: nothing to restore.")
+# Names listed in the message after an undo; beyond, only the count.
+NAMES_LISTED = 5
+
+
+def unassign_undo(request, text, seats: dict[int, list[SeatSnapshot]], *, team: Team, back: str):
+    """`text` (the message after an unassign) with an "Undo" button that restores `seats` (team id →
+    the seats unassigned in that team) and comes back to `back`. Just `text` when nothing went."""
+    parts = [[team_id, [seat.to_data() for seat in snapshots]] for team_id, snapshots in seats.items() if snapshots]
+    if not parts:
+        return text
+    token = undo_sign(UNDO_UNASSIGN, {"teams": parts, "back": back})
+    url = reverse("subscriptions:assignments-restore", kwargs={"team_id": team.pk})
+    return undo_message(request, text, url=url, token=token)
+
+
+def safe_back(request, back, default: str) -> str:
+    """`back` when it is an address of this site (it comes signed; checked all the same), else `default`."""
+    if isinstance(back, str) and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return back
+    return default
+
+
+def restore_summary(restored: list[str], refused: list[tuple[str, str]]):
+    """ "2 restored: Anna – Photoshop, Bob – Figma." and, for the refused, a line each with why."""
+    n = len(restored)
+    done_text = ngettext("%(count)d restored", "%(count)d restored", n) % {"count": n}
+    if n and n <= NAMES_LISTED:
+        done_text = format_html("{}: {}", done_text, ", ".join(restored))
+    if not refused:
+        return format_html("{}.", done_text)
+    items = format_html_join("", "<li>{}: {}</li>", refused)
+    refused_text = ngettext("%(count)d not restored", "%(count)d not restored", len(refused)) % {"count": len(refused)}
+    if n:
+        return format_html('{}; {}:<ul class="sk-bulk-refusals">{}</ul>', done_text, refused_text, items)
+    return format_html('{}:<ul class="sk-bulk-refusals">{}</ul>', refused_text, items)
+
+
+def restore_message(request, restored: list[str], refused: list[tuple[str, str]], already: int) -> None:
+    """The message after "Undo": what came back, what could not and why, or that it was undone before."""
+    if restored or refused:
+        level = messages.SUCCESS if not refused else messages.WARNING if restored else messages.ERROR
+        messages.add_message(request, level, restore_summary(restored, refused))
+    elif already:
+        messages.info(request, ALREADY_UNDONE)
+
+
+@login_required
+@require_POST
+def assignments_restore(request, team_id: int):
+    """ "Undo" in the message after an unassign (a user's page, a product's page, By User's bulk
+    "Unassign", Seat Usage): the seats of the signed token back as they were (`assignment_restore`),
+    for an admin of each team concerned now (`team_for_admin`); a token older than 15 minutes, forged
+    or of another team is refused and changes nothing."""
+    team = team_for_admin(request, team_id)
+    default = reverse("team-home", kwargs={"team_id": team.pk})
+    try:
+        data = undo_read(UNDO_UNASSIGN, request.POST.get("token", ""))
+        parts = [
+            (int(part_team), [SeatSnapshot.from_data(seat) for seat in seats]) for part_team, seats in data["teams"]
+        ]
+        back = safe_back(request, data.get("back"), default)
+    except UndoExpired:
+        messages.error(request, UNDO_EXPIRED)
+        return redirect(default)
+    except (UndoInvalid, KeyError, TypeError, ValueError):
+        messages.error(request, UNDO_INVALID)
+        return redirect(default)
+    if team.pk not in {part_team for part_team, _seats in parts}:  # a token of another team's change
+        messages.error(request, UNDO_INVALID)
+        return redirect(default)
+    # Every team concerned, checked first: nothing is restored unless the admin may restore it all.
+    teams = {part_team: team if part_team == team.pk else team_for_admin(request, part_team) for part_team, _ in parts}
+    total = RestoreResult()
+    for part_team, seats in parts:
+        result = assignment_restore(team=teams[part_team], seats=seats, actor=request.user)
+        total.restored += result.restored
+        total.already += result.already
+        total.refused += result.refused
+    restore_message(request, total.restored, total.refused, len(total.already))
+    return redirect(back)

@@ -1,6 +1,9 @@
 """Changes to teams and to people's places in them: create and rename a team, change a member's
 role or guest flag, delete a member. Each is one transaction that locks the team first."""
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.utils import timezone
@@ -8,11 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.accounts.invitations import invitation_send
 from licensing.accounts.mfa import without_second_factor
-from licensing.accounts.models import User
+from licensing.accounts.models import Invitation, User
 from licensing.activity.models import ActivityEvent
 from licensing.activity.services import event_record
-from licensing.groups.seats import groups_giving, member_groups_leave, waiting_seat
-from licensing.subscriptions.models import Assignment
+from licensing.groups.models import AssignmentGrant, Group, GroupMember, GroupProduct
+from licensing.groups.seats import groups_giving, member_groups_leave, seats_free, seats_give, waiting_seat
+from licensing.subscriptions.models import Assignment, Product, ProductItem, Subscription
 from licensing.teams.models import Customer, Member, Team
 from licensing.teams.permissions import can_manage_members, can_require_second_factor, is_support
 from portal.db import service_transaction
@@ -287,10 +291,11 @@ def member_make_admin_for_system(*, member: Member, role: str) -> None:
 
 
 @service_transaction
-def member_delete(*, member: Member, actor) -> list[str]:
+def member_delete(*, member: Member, actor, snapshot: list | None = None) -> list[str]:
     """Remove a member from the team (R-D1): every assignment in this team goes with it at once;
     the account and the person's other teams stay. Admins are refused until their role is User
-    (R-D2). Returns the names of the products the person lost."""
+    (R-D2). Returns the names of the products the person lost. Given a list as `snapshot`, appends
+    to it what went (a `MemberSnapshot`), for "Undo" (`member_restore`)."""
     team = member.team
     require(can_manage_members(actor, team))
     lock_teams(team)
@@ -298,6 +303,9 @@ def member_delete(*, member: Member, actor) -> list[str]:
     if member.is_admin:
         raise ValidationError(ADMIN_CANNOT_BE_DELETED % {"name": _name(member)}, code="admin")
     assignments = list(Assignment.objects.filter(member=member).select_related("product").prefetch_related("items"))
+    if snapshot is not None:
+        # Run again after a conflict (service_transaction): the member's snapshot once, the last one.
+        snapshot[:] = [*(s for s in snapshot if s.member_id != member.pk), MemberSnapshot.of(member, assignments)]
     lost = [a.product.name for a in assignments]
     giving = groups_giving([a.pk for a in assignments])
     for assignment in assignments:
@@ -329,6 +337,284 @@ def member_delete(*, member: Member, actor) -> list[str]:
     for assignment in assignments:
         waiting_seat(team, assignment.product, actor)  # R-GR5: each seat freed seats the oldest waiting
     return lost
+
+
+# --- Undo of a delete (issue 22) ----------------------------------------------------------------
+
+RESTORE_MEMBER_GONE = _("%(name)s is no longer a member of this team.")
+RESTORE_NO_FREE_SEAT = _(
+    "Its seat was taken meanwhile: all %(seats)d seats of %(product)s in this team are assigned. "
+    "Unassign someone or buy more seats, then assign it again."
+)
+RESTORE_NO_SUBSCRIPTION = _("This team has no active subscription of %(product)s any more.")
+RESTORE_MEMBER_AGAIN = _("%(name)s is a member of this team again already (invited again meanwhile): nothing restored.")
+RESTORE_ACCOUNT_GONE = _("The account of %(name)s no longer exists: nothing restored.")
+
+
+@dataclass(frozen=True)
+class MemberSnapshot:
+    """A member as they were before "Delete" (R-D1), for "Undo": their place in the team (role, guest
+    flag, status, the names the team typed), the seats assigned to them directly with the items
+    chosen directly and since when, the groups they were in since when, and their invitations still
+    pending. Seats that groups alone gave are not kept: they come back through the groups (R-GR2)."""
+
+    member_id: int
+    user_id: int
+    name: str
+    role: str
+    is_guest: bool
+    status: str
+    invited_at: str
+    invited_by_id: int | None
+    accepted_at: str | None
+    invited_first_name: str
+    invited_last_name: str
+    # (assignment id, product id, item ids, assigned at, assigned by id)
+    seats: tuple = ()
+    # (group id, joined at)
+    groups: tuple = ()
+    # (token hash, sent by id, created at, expires at): the link mailed works again once restored
+    invitations: tuple = ()
+
+    @classmethod
+    def of(cls, member: Member, assignments: list[Assignment]) -> "MemberSnapshot":
+        direct = [a for a in assignments if a.direct]
+        shared = set(AssignmentGrant.objects.filter(assignment__in=direct).values_list("assignment_id", flat=True))
+        direct_items = {}
+        if shared:
+            through = Assignment.direct_items.through
+            for assignment_id, item_id in through.objects.filter(assignment_id__in=shared).values_list(
+                "assignment_id", "productitem_id"
+            ):
+                direct_items.setdefault(assignment_id, []).append(item_id)
+        seats = tuple(
+            (
+                a.pk,
+                a.product_id,
+                sorted(direct_items.get(a.pk, [])) if a.pk in shared else sorted(i.pk for i in a.items.all()),
+                a.assigned_at.isoformat(),
+                a.assigned_by_id,
+            )
+            for a in direct
+        )
+        groups = tuple(
+            (group_id, joined_at.isoformat())
+            for group_id, joined_at in GroupMember.objects.filter(member=member)
+            .order_by("joined_at", "pk")
+            .values_list("group_id", "joined_at")
+        )
+        invitations = tuple(
+            (i.token_hash, i.sent_by_id, i.created_at.isoformat(), i.expires_at.isoformat())
+            for i in Invitation.objects.filter(member=member).pending().order_by("created_at", "pk")
+        )
+        return cls(
+            member_id=member.pk,
+            user_id=member.user_id,
+            name=_name(member),
+            role=member.role,
+            is_guest=member.is_guest,
+            status=member.status,
+            invited_at=member.invited_at.isoformat(),
+            invited_by_id=member.invited_by_id,
+            accepted_at=member.accepted_at.isoformat() if member.accepted_at else None,
+            invited_first_name=member.invited_first_name,
+            invited_last_name=member.invited_last_name,
+            seats=seats,
+            groups=groups,
+            invitations=invitations,
+        )
+
+    def to_data(self) -> dict:
+        """JSON for a signed token (portal.undo)."""
+        return {
+            **{name: getattr(self, name) for name in self.__dataclass_fields__},
+            "seats": [list(seat) for seat in self.seats],
+            "groups": [list(group) for group in self.groups],
+            "invitations": [list(invitation) for invitation in self.invitations],
+        }
+
+    @classmethod
+    def from_data(cls, data) -> "MemberSnapshot":
+        """The snapshot `to_data` wrote; ValueError for anything else."""
+        try:
+            snapshot = cls(
+                member_id=int(data["member_id"]),
+                user_id=int(data["user_id"]),
+                name=str(data["name"]),
+                role=Member.Role(data["role"]),
+                is_guest=bool(data["is_guest"]),
+                status=Member.Status(data["status"]),
+                invited_at=str(data["invited_at"]),
+                invited_by_id=_int_or_none(data["invited_by_id"]),
+                accepted_at=None if data["accepted_at"] is None else str(data["accepted_at"]),
+                invited_first_name=str(data["invited_first_name"]),
+                invited_last_name=str(data["invited_last_name"]),
+                seats=tuple(
+                    (int(pk), int(product), tuple(int(i) for i in items), str(at), _int_or_none(by))
+                    for pk, product, items, at, by in data["seats"]
+                ),
+                groups=tuple((int(group), str(joined)) for group, joined in data["groups"]),
+                invitations=tuple(
+                    (str(token_hash), _int_or_none(by), str(created), str(expires))
+                    for token_hash, by, created, expires in data["invitations"]
+                ),
+            )
+            for moment in (
+                snapshot.invited_at,
+                *([snapshot.accepted_at] if snapshot.accepted_at else []),
+                *(seat[3] for seat in snapshot.seats),
+                *(group[1] for group in snapshot.groups),
+                *(moment for invitation in snapshot.invitations for moment in invitation[2:]),
+            ):
+                datetime.fromisoformat(moment)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError("not a member snapshot") from error
+        if snapshot.role in Member.ADMIN_ROLES:  # R-D2: admins are never deleted, so never restored
+            raise ValueError("not a member snapshot")
+        return snapshot
+
+
+def _int_or_none(value) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass
+class MemberRestored:
+    """What "Undo" of a delete did for one person: `restored` (the membership back), `already` (back
+    before: an "Undo" clicked twice), or `refused` with the reason; and the seats refused, each
+    ("person – product", reason)."""
+
+    name: str
+    restored: bool = False
+    already: bool = False
+    refused: str = ""
+    seats_refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+@service_transaction
+def member_restore(*, team: Team, snapshot: MemberSnapshot, actor) -> MemberRestored:
+    """ "Undo" after "Delete" (issue 22, R-D1): the member back in the team with the same id, role
+    (user or guest: admins are never deleted, R-D2), status and names, their pending invitation (the
+    link mailed works again), the seats assigned to them directly with their items and places in the
+    pool's order, and their groups, whose products come back through the groups' seat rules (R-GR2,
+    R-GR3: one seat per member and product; R-GR5: waiting when the pool is full).
+
+    Checked again under the team's lock: a member back already (a second "Undo") is left as it is; a
+    person invited again meanwhile, or whose account is gone, is refused; a seat another member took
+    meanwhile (R-SE1) is refused with the reason and the rest restored. Activity rows: "User
+    restored", one "Assignment restored" per seat, "Added to group" per group. No mail: no fresh
+    invitation (the earlier link works again), no "product assigned" (they had it minutes ago)."""
+    require(can_manage_members(actor, team))
+    (team,) = lock_teams(team)
+    result = MemberRestored(name=snapshot.name)
+    if Member.objects.filter(pk=snapshot.member_id).exists():
+        result.already = True
+        return result
+    user = User.objects.filter(pk=snapshot.user_id).first()
+    if user is None:
+        result.refused = str(RESTORE_ACCOUNT_GONE % {"name": snapshot.name})
+        return result
+    if Member.objects.filter(team=team, user=user).exists():
+        result.refused = str(RESTORE_MEMBER_AGAIN % {"name": snapshot.name})
+        return result
+    member = Member.objects.create(
+        pk=snapshot.member_id,
+        team=team,
+        user=user,
+        role=snapshot.role,
+        is_guest=snapshot.is_guest,
+        status=snapshot.status,
+        invited_at=datetime.fromisoformat(snapshot.invited_at),
+        invited_by_id=snapshot.invited_by_id,
+        accepted_at=datetime.fromisoformat(snapshot.accepted_at) if snapshot.accepted_at else None,
+        invited_first_name=snapshot.invited_first_name,
+        invited_last_name=snapshot.invited_last_name,
+    )
+    result.restored = True
+    for token_hash, sent_by_id, created_at, expires_at in snapshot.invitations:
+        if not Invitation.objects.filter(token_hash=token_hash).exists():
+            Invitation.objects.create(
+                member=member,
+                token_hash=token_hash,
+                sent_by_id=sent_by_id,
+                created_at=datetime.fromisoformat(created_at),
+                expires_at=datetime.fromisoformat(expires_at),
+            )
+    products = {p.pk: p for p in Product.objects.filter(pk__in=[seat[1] for seat in snapshot.seats])}
+    restored_products = []
+    for assignment_id, product_id, item_ids, assigned_at, assigned_by_id in snapshot.seats:
+        product = products.get(product_id)
+        if product is None:
+            continue
+        who = f"{_name(member)} – {product.name}"
+        purchased = Subscription.objects.seats_of(team, product)
+        if purchased == 0:
+            result.seats_refused.append((who, str(RESTORE_NO_SUBSCRIPTION % {"product": product.name})))
+            continue
+        if seats_free(team, product) <= 0:  # R-SE1
+            reason = RESTORE_NO_FREE_SEAT % {"seats": purchased, "product": product.name}
+            result.seats_refused.append((who, str(reason)))
+            continue
+        taken = Assignment.objects.filter(pk=assignment_id).exists()
+        assignment = Assignment.objects.create(
+            pk=None if taken else assignment_id,
+            member=member,
+            product=product,
+            assigned_by_id=assigned_by_id,
+            assigned_at=datetime.fromisoformat(assigned_at),
+        )
+        items = list(ProductItem.objects.filter(product=product, pk__in=item_ids))
+        assignment.items.set(items)
+        restored_products.append(product.name)
+        event_record(
+            action=ActivityEvent.Action.ASSIGNMENT_RESTORED,
+            actor=actor,
+            team=team,
+            target_user=user,
+            product=product,
+            target=_name(member),
+            after={"items": sorted(item.code for item in items)},
+        )
+    groups = {g.pk: g for g in Group.objects.filter(team=team, pk__in=[group_id for group_id, _ in snapshot.groups])}
+    memberships = [
+        GroupMember(group=groups[group_id], member=member, joined_at=datetime.fromisoformat(joined_at))
+        for group_id, joined_at in snapshot.groups
+        if group_id in groups
+    ]
+    GroupMember.objects.bulk_create(memberships)
+    event_record(
+        action=ActivityEvent.Action.MEMBER_RESTORED,
+        actor=actor,
+        team=team,
+        target_user=user,
+        target=_name(member),
+        after={
+            "role": member.role,
+            "guest": member.is_guest,
+            "status": member.status,
+            "products": restored_products,
+            **({"group": ", ".join(sorted((m.group.name for m in memberships), key=str.lower))} if memberships else {}),
+        },
+    )
+    for membership in memberships:
+        event_record(
+            action=ActivityEvent.Action.GROUP_MEMBER_ADDED,
+            actor=actor,
+            team=team,
+            target_user=user,
+            target=_name(member),
+            after={"group": membership.group.name},
+        )
+        for group_product in GroupProduct.objects.filter(group=membership.group).select_related("product"):
+            waiting_seat(team, group_product.product, actor)  # the ones waiting already come first (R-GR5)
+            seats_give(
+                group=membership.group,
+                product=group_product.product,
+                memberships=[membership],
+                actor=actor,
+                notify=False,
+            )
+    return result
 
 
 @service_transaction

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Lower
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -25,7 +25,14 @@ from licensing.groups.models import GroupMember, GroupProduct
 from licensing.jobs.tasks import job_url, member_bulk_start
 from licensing.subscriptions.models import Assignment
 from licensing.subscriptions.services import assignment_create, assignment_delete
-from licensing.subscriptions.views import member_products_context
+from licensing.subscriptions.views import (
+    UNDO_EXPIRED,
+    UNDO_INVALID,
+    member_products_context,
+    restore_message,
+    safe_back,
+    unassign_undo,
+)
 from licensing.teams import services
 from licensing.teams.bulk import LISTED, bulk_summary, members_apply, members_in_order, role_label
 from licensing.teams.filters import MemberFilter
@@ -44,6 +51,7 @@ from licensing.teams.tables import (
 from portal.csv_export import csv_response, team_slug
 from portal.dialogs import dialog_done, render_dialog
 from portal.tables import order, paginate
+from portal.undo import UndoExpired, UndoInvalid, undo_message, undo_read, undo_sign
 from portal.views import team_for_admin
 
 DOES_NOT_HAVE = gettext_lazy("%(name)s does not have %(product)s.")
@@ -221,15 +229,15 @@ def member_delete(request, team_id: int, member_id: int):
     member = _member(team, member_id)
     errors = []
     if request.method == "POST":
+        snapshots = []
         try:
-            services.member_delete(member=member, actor=request.user)
+            services.member_delete(member=member, actor=request.user, snapshot=snapshots)
         except ValidationError as error:
             errors = error.messages
             member.refresh_from_db()
         else:
-            messages.success(
-                request, _("%(name)s is deleted from %(team)s.") % {"name": member_name(member), "team": team.name}
-            )
+            text = _("%(name)s is deleted from %(team)s.") % {"name": member_name(member), "team": team.name}
+            messages.success(request, delete_undo(request, text, snapshots, team=team, back=_list_url(team)))
             return dialog_done(request, _list_url(team))
     assignments = (
         Assignment.objects.filter(member=member)
@@ -250,21 +258,26 @@ def member_delete(request, team_id: int, member_id: int):
 # --- Bulk actions -------------------------------------------------------------------------------
 
 
-def _bulk_apply(action: str, members: list[Member], product, actor) -> tuple[list[Member], list[tuple[Member, str]]]:
+def _bulk_apply(
+    action: str, members: list[Member], product, actor, undo: list | None = None
+) -> tuple[list[Member], list[tuple[Member, str]]]:
     """Call the service of `action` for each member, each in its own transaction: a refused row
-    does not undo the others. Returns the members done and the refused ones with the reason."""
+    does not undo the others. Returns the members done and the refused ones with the reason; what
+    was deleted or unassigned is appended to `undo` (snapshots for "Undo")."""
     done, refused = [], []
     for member in members:
         try:
             if action == MemberBulkForm.Action.DELETE:
-                services.member_delete(member=member, actor=actor)
+                services.member_delete(member=member, actor=actor, snapshot=undo)
             elif action == MemberBulkForm.Action.ASSIGN:
                 assignment_create(member=member, product=product, actor=actor)
             else:
                 assignment = Assignment.objects.filter(member=member, product=product).first()
                 if assignment is None:
                     raise ValidationError(DOES_NOT_HAVE % {"name": member_name(member), "product": product.name})
-                assignment_delete(assignment=assignment, actor=actor)
+                snapshot = assignment_delete(assignment=assignment, actor=actor)
+                if undo is not None:
+                    undo.append(snapshot)
         except ValidationError as error:
             refused.append((member, " ".join(error.messages)))
         else:
@@ -324,8 +337,16 @@ def member_bulk(request, team_id: int):
         deletable = [m for m in members if not m.is_admin]
         context.update(members=members, deletable=deletable, confirming=True)
         return render_dialog(request, "teams/member_bulk.html", context)
-    done, refused = _bulk_apply(data["action"], members, data["product"], request.user)
-    summary = _bulk_summary(data["action"], data["product"], len(done), refused)
+    undo = []
+    done, refused = _bulk_apply(data["action"], members, data["product"], request.user, undo)
+    summary = _bulk_undo(
+        request,
+        team,
+        data["action"],
+        _bulk_summary(data["action"], data["product"], len(done), refused),
+        undo,
+        context["list_url"],
+    )
     level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
     messages.add_message(request, level, summary)
     return dialog_done(request, context["list_url"])
@@ -451,3 +472,65 @@ def member_export(request, team_id: int):
     table = order(request, MemberTable(filterset.qs, team=team))
     filename = f"users-{team_slug(team.name, team.pk)}-{timezone.localdate().isoformat()}.csv"
     return csv_response(filename, MEMBER_CSV_HEADER, member_csv_rows(table.data.data))
+
+
+# --- Undo after a delete (issue 22) -------------------------------------------------------------
+
+# The kind of the signed token (portal.undo): its salt.
+UNDO_DELETE = "delete"
+
+
+def _bulk_undo(request, team: Team, action: str, summary, undo: list, back: str):
+    """The bulk summary with "Undo" for what a bulk delete or unassign took away (`undo`)."""
+    if action == MemberBulkForm.Action.DELETE:
+        return delete_undo(request, summary, undo, team=team, back=back)
+    if action == MemberBulkForm.Action.UNASSIGN:
+        return unassign_undo(request, summary, {team.pk: undo}, team=team, back=back)
+    return summary
+
+
+def delete_undo(request, text, snapshots: list[services.MemberSnapshot], *, team: Team, back: str):
+    """`text` (the message after a delete) with an "Undo" button restoring the members `snapshots`
+    and coming back to `back`. Just `text` when nobody was deleted."""
+    if not snapshots:
+        return text
+    token = undo_sign(UNDO_DELETE, {"team": team.pk, "members": [s.to_data() for s in snapshots], "back": back})
+    url = reverse("teams:members-restore", kwargs={"team_id": team.pk})
+    return undo_message(request, text, url=url, token=token)
+
+
+@login_required
+@require_POST
+def members_restore(request, team_id: int):
+    """ "Undo" in the message after a delete (a user's trash icon, By User's bulk delete): each
+    member of the signed token back as they were (`services.member_restore`), for an admin of the
+    team now (`team_for_admin`); a token older than 15 minutes, forged or of another team is refused
+    and changes nothing."""
+    team = team_for_admin(request, team_id)
+    default = _list_url(team)
+    try:
+        data = undo_read(UNDO_DELETE, request.POST.get("token", ""))
+        snapshots = [services.MemberSnapshot.from_data(member) for member in data["members"]]
+        token_team = int(data["team"])
+        back = safe_back(request, data.get("back"), default)
+    except UndoExpired:
+        messages.error(request, UNDO_EXPIRED)
+        return redirect(default)
+    except (UndoInvalid, KeyError, TypeError, ValueError):
+        messages.error(request, UNDO_INVALID)
+        return redirect(default)
+    if token_team != team.pk:  # a token of another team's change
+        messages.error(request, UNDO_INVALID)
+        return redirect(default)
+    restored, refused, already = [], [], 0
+    for snapshot in snapshots:
+        result = services.member_restore(team=team, snapshot=snapshot, actor=request.user)
+        if result.restored:
+            restored.append(result.name)
+        elif result.already:
+            already += 1
+        else:
+            refused.append((result.name, result.refused))
+        refused += result.seats_refused
+    restore_message(request, restored, refused, already)
+    return redirect(back)

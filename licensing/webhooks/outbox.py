@@ -30,6 +30,8 @@ TYPE_OF_ACTION: dict[str, str] = {
     Action.ROLE_CHANGED: EventType.ROLE_CHANGED,
     Action.PRODUCT_ASSIGNED: EventType.SEAT_ASSIGNED,
     Action.PRODUCT_UNASSIGNED: EventType.SEAT_UNASSIGNED,
+    # "Undo" (issue 22): a seat restored is a seat assigned again, for whoever counts them.
+    Action.ASSIGNMENT_RESTORED: EventType.SEAT_ASSIGNED,
     Action.SUBSCRIPTION_ADDED: EventType.SUBSCRIPTION_PURCHASED,
     Action.SEATS_CHANGED: EventType.SUBSCRIPTION_CHANGED,
     Action.CONTRACT_MANAGER_CHANGED: EventType.SUBSCRIPTION_CHANGED,

@@ -154,11 +154,28 @@ def test_an_admin_reclaims_a_seat_not_used(page, world, screenshot):
     page.wait_for_timeout(300)  # the checkbox's transition, for the screenshot
     screenshot(page, "reports-reclaim-selected", full_page=False)
     unassign.click()
+    # It asks first (issue 22): the seat ticked, and "Cancel" changes nothing.
+    confirm = page.get_by_role("dialog", name="Unassign 1 seat?")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("Gerrit Gast")
+    expect(confirm).to_contain_text("DraftPro")
+    screenshot(page, "reports-reclaim-confirm", full_page=False)
+    confirm.get_by_role("link", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    assert Assignment.objects.filter(member=world.guest).exists()
+    unassign.click()
+    confirm.get_by_role("button", name="Unassign 1 seat").click()
     expect(page.get_by_role("status")).to_contain_text("1 seat unassigned.")
     expect(page.get_by_role("row", name=re.compile("Gerrit Gast"))).to_have_count(0)
     expect(page.get_by_label("Assigned but not used in this range")).to_be_checked()  # still filtered
     assert not Assignment.objects.filter(member=world.guest).exists()
     screenshot(page, "reports-reclaim-done", full_page=False)
+    # "Undo" in the message: the seat back, and the row with it.
+    page.get_by_role("status").get_by_role("button", name="Undo").click()
+    expect(page.get_by_role("status")).to_contain_text("1 restored: Gerrit Gast – DraftPro.")
+    expect(page.get_by_role("row", name=re.compile("Gerrit Gast"))).to_have_count(1)
+    assert Assignment.objects.filter(member=world.guest).exists()
+    screenshot(page, "reports-reclaim-undone", full_page=False)
     assert page.problems == []
 
 

@@ -42,12 +42,15 @@ def download(response) -> tuple[bytes, list[list[str]]]:
     return body, list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
-def unassign(client, on, seats, **query):
+def unassign(client, on, seats, confirm=True, HTTP_HX_REQUEST=None, **query):
+    """The post of the confirmation dialog's "Unassign" (`confirm`), or of the list's button (not)."""
     data = {
         "assignments": [getattr(seat, "pk", seat) for seat in seats],
         "query": "&".join(f"{k}={v}" for k, v in query.items()),
+        **({"confirm": "True"} if confirm else {}),
     }
-    return client.post(url(on, "seat-usage-unassign"), data)
+    headers = {"HTTP_HX_REQUEST": HTTP_HX_REQUEST} if HTTP_HX_REQUEST else {}
+    return client.post(url(on, "seat-usage-unassign"), data, **headers)
 
 
 # --- Who may see and export the report (R-R3, SPEC §2) -------------------------------------------
@@ -363,6 +366,81 @@ def test_unassign_in_one_team_leaves_the_others_seats(client, usage):
     sign_in(client, w, "primary")
     unassign(client, w.team, [usage.seats["eva-draft"]], tab="users", **WEEK)  # Eva is in Engineering
     assert Assignment.objects.filter(pk=usage.seats["eva-draft"].pk).exists()
+
+
+def test_unassign_asks_first_listing_the_seats_and_how_many(client, usage):
+    # R-P4, R-R1: "Unassign" acts only once confirmed; the dialog lists person – product and the count.
+    w = usage.world
+    sign_in(client, w, "secondary")
+    seats = [usage.seats["gerrit-draft"], usage.seats["david-render"]]
+    response = unassign(client, w.team, seats, confirm=False, tab="users", unused="on", **WEEK)
+    assert response.status_code == 200
+    assert response.templates[0].name == "reports/seat_usage_unassign.html"
+    html = response.content.decode()
+    assert "Unassign 2 seats?" in html
+    assert html.count('name="assignments"') == 2
+    assert 'name="confirm" value="True"' in html
+    names = re.findall(r'<span class="fw-medium text-break">([^<]+)</span>', html)
+    products = re.findall(r'<li class="sk-chip">([^<]+)</li>', html)
+    assert sorted(zip(names, products, strict=True)) == sorted(
+        [(seats[0].member.name, "DraftPro"), (seats[1].member.name, "RenderCloud")]
+    )
+    assert "sk-chip-team" not in html  # one team: no team column
+    # "Cancel" goes back to the same view of the list, and nothing was unassigned.
+    cancel = re.search(r'<a class="btn btn-outline-secondary" href="([^"]+)"', html).group(1)
+    assert cancel.startswith(url(w.team) + "?")
+    assert "unused=on" in cancel
+    assert Assignment.objects.filter(pk__in=[seat.pk for seat in seats]).count() == 2
+    assert not ActivityEvent.objects.filter(action=ActivityEvent.Action.PRODUCT_UNASSIGNED).exists()
+
+
+def test_unassign_asks_in_a_dialog_with_htmx_and_names_the_teams_of_all_teams(client, usage):
+    # The dialog alone for htmx (portal.dialogs); "All teams" adds each seat's team.
+    w = usage.world
+    sign_in(client, w, "primary")
+    seats = [usage.seats["gerrit-draft"], usage.seats["eva-draft"]]
+    response = unassign(client, w.team, seats, confirm=False, team="all", tab="users", HTTP_HX_REQUEST="true", **WEEK)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'hx-post="' in html
+    assert 'data-bs-dismiss="modal"' in html
+    assert sorted(re.findall(r'<li class="sk-chip sk-chip-team">.*?</span>([^<]+)</li>', html)) == [
+        "Design",
+        "Engineering",
+    ]
+    # Confirmed with htmx: the page again, through HX-Redirect, with the message.
+    response = unassign(client, w.team, seats, team="all", tab="users", HTTP_HX_REQUEST="true", **WEEK)
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(url(w.team) + "?")
+    assert not Assignment.objects.filter(pk__in=[seat.pk for seat in seats]).exists()
+
+
+def test_unassign_of_seats_all_gone_meanwhile_asks_nothing(client, usage):
+    w = usage.world
+    sign_in(client, w, "secondary")
+    gone = usage.seats["david-render"].pk
+    Assignment.objects.filter(pk=gone).delete()
+    response = unassign(client, w.team, [gone], confirm=False, tab="users", **WEEK)
+    assert response.status_code == 302
+    assert "1 selected seat is no longer assigned." in client.get(response["Location"]).content.decode()
+
+
+def test_the_message_after_unassign_has_undo_which_restores_every_team(client, usage):
+    # Issue 22: "Undo" after Seat Usage's "Unassign", across the teams of "All teams" (R-SE1 checked again).
+    w = usage.world
+    sign_in(client, w, "primary")
+    seats = [usage.seats["gerrit-draft"], usage.seats["eva-draft"]]
+    before = {seat.pk: (seat.member_id, seat.product_id, seat.assigned_at) for seat in seats}
+    response = unassign(client, w.team, seats, team="all", tab="users", **WEEK)
+    page = client.get(response["Location"]).content.decode()
+    assert "2 seats unassigned." in page
+    action = re.search(r'<form class="sk-undo-form" method="post" action="([^"]+)">', page).group(1)
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    response = client.post(action, {"token": token})
+    assert response["Location"].startswith(url(w.team) + "?")
+    restored = Assignment.objects.filter(pk__in=list(before))
+    assert {a.pk: (a.member_id, a.product_id, a.assigned_at) for a in restored} == before
+    assert ActivityEvent.objects.filter(action=ActivityEvent.Action.ASSIGNMENT_RESTORED).count() == 2
 
 
 def test_by_user_has_no_checkboxes_for_seats_one_may_not_unassign(client, usage):

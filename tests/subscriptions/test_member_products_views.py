@@ -23,6 +23,7 @@ from licensing.subscriptions.views import (
     member_products_context,
 )
 from tests.factories import AssignmentFactory, MemberFactory, ProductFactory, ProductItemFactory, SubscriptionFactory
+from tests.undo import without_undo
 
 SECTION = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "member-products"}
 
@@ -53,7 +54,7 @@ def login(client, world, persona):
 
 
 def said(response) -> list[tuple[str, str]]:
-    return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
+    return [(m.level_tag, without_undo(m.message)) for m in get_messages(response.wsgi_request)]
 
 
 def names(world, member=None) -> dict:

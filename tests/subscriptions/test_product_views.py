@@ -39,6 +39,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.teams.test_member_views import give_names
+from tests.undo import without_undo
 
 DENIED = [("anonymous", 302), ("user", 403), ("guest", 403), ("outsider", 404)]
 ALLOWED = ["primary", "secondary"]
@@ -80,7 +81,7 @@ def detail_url(world, product=None, **query) -> str:
 
 
 def said(response) -> list[tuple[str, str]]:
-    return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
+    return [(m.level_tag, without_undo(m.message)) for m in get_messages(response.wsgi_request)]
 
 
 def give(world, member, product=None, items=None):
