@@ -9,9 +9,14 @@ team given enough seats first (`subscription_add_seats`, the service support use
 timed through its service, in a child process that loads Django, and its SQL statements counted:
 
 - A. a group of 10,000 members gets the product (`group_product_assign`: 10,000 seats, items, grants,
-  activity rows and mails queued), then loses it (`group_product_unassign`: the 10,000 seats go);
+  activity rows, and the jobs that will mail them), then loses it (`group_product_unassign`: the 10,000
+  seats go);
 - B. 10,000 members join a group that has the product (`group_members_add`), then leave it
-  (`group_members_remove`).
+  (`group_members_remove`);
+- after each, the jobs the worker then runs (`group_seat_mails`: 10,000 mails rendered and queued),
+  timed apart: the admin's page does not wait for them;
+- the pages that list a group's members (By Group, the group's page, the product's page, By User's
+  Group filter) with a group of 10 and of 10,000: SQL statements (which must not grow), time, size.
 
 Each run starts from the same state (the group built and deleted around the timed calls, untimed);
 the figures are min / median / max over the runs. The goal of the issue: each ≤ 5 s, a bounded
@@ -53,6 +58,18 @@ OPERATIONS = [
     ("add", "B. 10,000 members join a group with the product (`group_members_add`)"),
     ("add_mails", "B. then, in the worker: their 10,000 mails (`group_seat_mails` jobs)"),
     ("remove", "B. the 10,000 leave the group (`group_members_remove`)"),
+]
+# The tables a run fills and empties, vacuumed between runs on PostgreSQL (`tidy`).
+VACUUMED = [
+    "subscriptions_assignment",
+    "subscriptions_assignment_items",
+    "subscriptions_assignment_direct_items",
+    "groups_assignmentgrant",
+    "groups_groupmember",
+    "groups_seatwait",
+    "activity_activityevent",
+    "mailer_message",
+    "django_tasks_database_dbtaskresult",
 ]
 # The jobs after the change are not the change: the admin's page does not wait for them.
 NOT_THE_CHANGE = {"assign_mails", "add_mails"}
@@ -136,6 +153,13 @@ def child(runs: int, size: int) -> dict:
         group_delete(group=group, actor=actor)
         Message.objects.all().delete()  # the mails queued: the next run starts from the same queue
         DBTaskResult.objects.all().delete()  # and the jobs
+        if connection.vendor == "postgresql":
+            # The 10,000s of rows each run deletes stay as dead rows until a VACUUM; left to autovacuum,
+            # it starts in the middle of a later timed change (one run in five took 5.3 s instead of
+            # 3): clean them here, untimed, so that every run starts from the same state.
+            with connection.cursor() as cursor:
+                for table in VACUUMED:
+                    cursor.execute(f'VACUUM ANALYZE "{table}"')
 
     def pages(group) -> dict:
         """The screens that list a group's members, as its admin sees them: SQL statements, wall time
@@ -176,20 +200,22 @@ def child(runs: int, size: int) -> dict:
         group_members_add(group=group, members=members, actor=actor)
         figures["assign"].append(timed(partial(group_product_assign, group=group, product=product, actor=actor)))
         assert Assignment.objects.filter(team=team, product=product, grants__group=group).count() == size
-        figures["assign_mails"].append(mail_jobs())
         figures["unassign"].append(timed(partial(group_product_unassign, group=group, product=product, actor=actor)))
         assert not Assignment.objects.filter(team=team, product=product, member__in=members[:500]).exists()
+        # The jobs the assignment enqueued, as the worker runs them: after the timed changes, so that
+        # their 20 MB of queued mails are not written to disk while the next change is timed.
+        figures["assign_mails"].append(mail_jobs())
         tidy(group)
         # B: `size` members join a group that has the product, then leave it.
         group = group_create(team=team, name=f"Bench B {run}", actor=actor)
         group_product_assign(group=group, product=product, actor=actor)
         figures["add"].append(timed(partial(group_members_add, group=group, members=members, actor=actor)))
         assert Assignment.objects.filter(team=team, product=product, grants__group=group).count() == size
-        figures["add_mails"].append(mail_jobs())
         if run == 0:
             pages_large = pages(group)
         figures["remove"].append(timed(partial(group_members_remove, group=group, members=members, actor=actor)))
         assert not Assignment.objects.filter(team=team, product=product, member__in=members[:500]).exists()
+        figures["add_mails"].append(mail_jobs())
         tidy(group)
     assert not Group.objects.filter(team=team).exists()
     return {
@@ -251,7 +277,7 @@ def table(results: dict) -> str:
         )
     lines += [
         "",
-        "Each through its service, mails queued and activity rows written included: wall time min / median / "
+        "Each through its service, activity rows written and mail jobs enqueued included: wall time min / median / "
         "max against the goal of the issue (≤ 5 s), the median CPU time of the process (the Python side; the "
         "wall time adds the database's work and, on a loaded machine, the wait for a core), and the SQL "
         "statements of a run.",
