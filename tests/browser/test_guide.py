@@ -80,18 +80,23 @@ def menu(page, t, section: str, link: str):
     """ "Click on User management > By User": the sidebar's section, then its link."""
     page.get_by_role("list", name=t(section)).get_by_role("link", name=t(link), exact=True).click()
     expect(page.get_by_role("heading", level=1, name=t(link))).to_be_visible()
+    # The heading shows once parsed, before the deferred scripts have run: a dialog's link clicked
+    # then would be followed as a page (as without JavaScript), not opened in the dialog.
+    page.wait_for_load_state()
 
 
 def open_user(page, t, name: str):
     menu(page, t, "User management", "By User")
     page.get_by_role("link", name=name, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+    page.wait_for_load_state()  # the scripts have run: a dialog's link opens the dialog
 
 
 def open_product(page, t, name: str):
     menu(page, t, "User management", "By Product")
     page.get_by_role("link", name=name, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+    page.wait_for_load_state()  # the scripts have run: a dialog's link opens the dialog
 
 
 def product_row(page, name: str):
