@@ -46,15 +46,6 @@ def _run():
     """The number of the run, under --repeat (see pytest_generate_tests)."""
 
 
-def pytest_collection_modifyitems(config, items):
-    """The long tests first: the browser tests (an axe matrix at four widths takes a minute or more) and
-    the slow ones, then the rest in their order. With `-n 2` the two workers start on the long ones
-    and end on the thousands of short ones, so neither is left alone with a long test at the end (the
-    suite on SQLite spent its last 9 minutes on its last 4 % that way). The sort is stable: within each part
-    the order is the files' own."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("browser") or item.get_closest_marker("slow") else 1)
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _translations_compiled():
     # `pytest` alone, without `make test`, still sees the Dutch pages: compile what changed.
